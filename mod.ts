@@ -1,0 +1,72 @@
+/**
+ * Trove keeps a whole filesystem in one SQLite file: deduplicated,
+ * versioned, portable. Open a store, get a volume, and use it the way you
+ * use Deno's own file API.
+ *
+ * @example Quick start
+ * ```ts
+ * import { Store } from "./mod.ts";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".trove" });
+ * await Deno.remove(path);
+ * await using store = await Store.open(path, { create: true });
+ * const vol = await store.volume();
+ * await vol.mkdir("/docs/2026", { recursive: true });
+ * await vol.writeTextFile("/docs/2026/plan.md", "# Plan\n");
+ * await vol.writeTextFile("/docs/2026/plan.md", "# Plan, revised\n");
+ * const versions = await vol.versions("/docs/2026/plan.md");
+ * console.assert(versions.length === 2);
+ * await vol.restore("/docs/2026/plan.md", 1);
+ * console.assert((await vol.readTextFile("/docs/2026/plan.md")) === "# Plan\n");
+ * await Deno.remove(path);
+ * ```
+ *
+ * @module
+ */
+
+export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store.ts";
+export { NodeApi, Volume } from "./src/volume.ts";
+export { FileHandle, SeekMode } from "./src/handle.ts";
+export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check.ts";
+export type {
+  CopyOptions,
+  DirEntry,
+  DirEntryPlus,
+  FileInfo,
+  MkdirOptions,
+  OpenMode,
+  OpenOptions,
+  RemoveOptions,
+  RenameOptions,
+  SetAttributes,
+  VersionInfo,
+  VolumeInfo,
+  VolumeOptions,
+  VolumeSummary,
+  WalkEntry,
+  WalkOptions,
+  WriteFileOptions,
+  XattrOptions,
+} from "./src/types.ts";
+export {
+  AlreadyExists,
+  BadKey,
+  Busy,
+  Corrupt,
+  ERROR_TABLE,
+  type ErrorMapping,
+  errorMapping,
+  FilesystemLoop,
+  InvalidArgument,
+  IsADirectory,
+  Locked,
+  NoAttribute,
+  NotADirectory,
+  NotEmpty,
+  NotFound,
+  NotSupported,
+  PermissionDenied,
+  QuotaExceeded,
+  ReadOnly,
+  TroveError,
+} from "./src/errors.ts";

@@ -1,0 +1,99 @@
+/**
+ * The chunk pool: content-addressed chunks, stored once per volume. Chunks
+ * enter with no references; every `extents` row that points at one adds a
+ * reference (schema triggers), and the last reference leaving deletes it.
+ *
+ * @module
+ */
+
+import type { ChunkCodec, EncodedChunk } from "./codec.ts";
+import type { Db } from "./db.ts";
+import { Corrupt } from "./errors.ts";
+
+/**
+ * Stores an encoded chunk unless the volume already holds one with its id,
+ * and returns the chunk's row id. Call inside a transaction that also adds
+ * the extent referring to it, or the chunk is collected as garbage.
+ */
+export function putChunk(db: Db, volume: number, enc: EncodedChunk): number {
+  const found = db.get<{ id: number }>(
+    "SELECT id FROM chunks WHERE volume = ? AND hash = ?",
+    volume,
+    enc.hash,
+  );
+  if (found) return found.id;
+  const { lastId } = db.run(
+    "INSERT INTO chunks(volume, hash, size, stored, codec) VALUES (?, ?, ?, ?, ?)",
+    volume,
+    enc.hash,
+    enc.size,
+    enc.data.length,
+    enc.codec,
+  );
+  db.run("INSERT INTO chunk_data(id, data) VALUES (?, ?)", lastId, enc.data);
+  return lastId;
+}
+
+/** A bounded cache of decoded chunks, least recently used first out. */
+export class ChunkCache {
+  readonly limit: number;
+  #bytes = 0;
+  #map = new Map<number, Uint8Array>();
+
+  constructor(limitBytes: number) {
+    this.limit = limitBytes;
+  }
+
+  get(id: number): Uint8Array | undefined {
+    const v = this.#map.get(id);
+    if (v) {
+      this.#map.delete(id);
+      this.#map.set(id, v);
+    }
+    return v;
+  }
+
+  set(id: number, plain: Uint8Array): void {
+    if (plain.length > this.limit / 4) return;
+    if (this.#map.has(id)) return;
+    this.#map.set(id, plain);
+    this.#bytes += plain.length;
+    for (const [k, v] of this.#map) {
+      if (this.#bytes <= this.limit) break;
+      this.#map.delete(k);
+      this.#bytes -= v.length;
+    }
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#bytes = 0;
+  }
+}
+
+interface ChunkRow {
+  size: number;
+  codec: number;
+  hash: Uint8Array;
+  data: Uint8Array | null;
+}
+
+/** Reads and decodes one chunk; `Corrupt` if it is missing or damaged. */
+export function loadChunk(
+  db: Db,
+  codec: ChunkCodec,
+  cache: ChunkCache,
+  id: number,
+  verify: boolean,
+): Uint8Array {
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const row = db.get<ChunkRow>(
+    "SELECT c.size, c.codec, c.hash, d.data FROM chunks c LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?",
+    id,
+  );
+  if (!row || row.data === null) throw new Corrupt(`chunk ${id} is missing`);
+  const plain = codec.decode(row.data, row.codec, row.hash, row.size, verify);
+  cache.set(id, plain);
+  return plain;
+}

@@ -1,0 +1,172 @@
+/**
+ * The chunk codec: plaintext → id → compressed → (sealed) stored bytes, and
+ * back. A codec is built from a plain-data {@linkcode CodecConfig} so the
+ * same pipeline runs on the main thread and in the codec Workers.
+ *
+ * @module
+ */
+
+import { createHash, createHmac } from "node:crypto";
+import * as zlib from "node:zlib";
+import { Corrupt } from "./errors.ts";
+import { Codec } from "./schema.ts";
+
+/**
+ * Seals and opens stored chunk bytes. The encryption layer provides one;
+ * a volume without encryption has none.
+ */
+export interface Sealer {
+  /** Seals `data`, binding it to the associated data `ad`. */
+  seal(data: Uint8Array, ad: Uint8Array): Uint8Array;
+  /** Opens sealed bytes; throws {@linkcode Corrupt} when they were altered. */
+  open(data: Uint8Array, ad: Uint8Array): Uint8Array;
+}
+
+/** Everything a Worker needs to rebuild a volume's codec. */
+export interface CodecConfig {
+  /** Identifies this configuration in Worker caches. */
+  readonly id: string;
+  /** zstd level; 0 stores chunks uncompressed. */
+  readonly level: number;
+  /** When set, chunk ids are HMAC-SHA256 under this key instead of SHA-256. */
+  readonly idKey?: Uint8Array;
+  /** When set, stored bytes are sealed under this key (see `crypto.ts`). */
+  readonly sealKey?: Uint8Array;
+  /** Bound into every seal, so a chunk cannot move between volumes. */
+  readonly volumeId: number;
+  /** When true, chunk ids are random: no two chunks are ever shared. */
+  readonly noDedup?: boolean;
+}
+
+/** One chunk ready to store. */
+export interface EncodedChunk {
+  /** The chunk id (32 bytes). */
+  hash: Uint8Array;
+  /** The stored bytes. */
+  data: Uint8Array;
+  /** {@linkcode Codec} bits describing `data`. */
+  codec: number;
+  /** Plaintext length. */
+  size: number;
+}
+
+/** Builds a {@linkcode Sealer} from a key; registered by the crypto layer. */
+export type SealerFactory = (key: Uint8Array) => Sealer;
+let sealerFactory: SealerFactory | undefined;
+
+/** Registers how sealed codecs get their {@linkcode Sealer}. */
+export function registerSealer(factory: SealerFactory): void {
+  sealerFactory = factory;
+}
+
+const ZSTD_LEVEL = zlib.constants.ZSTD_c_compressionLevel;
+
+function bytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}
+
+/** A volume's chunk pipeline. */
+export class ChunkCodec {
+  readonly config: CodecConfig;
+  readonly #sealer?: Sealer;
+  readonly #zstdOptions: zlib.ZstdOptions;
+
+  /**
+   * @example Round-trip a chunk
+   * ```ts
+   * import { ChunkCodec } from "./codec.ts";
+   * const codec = new ChunkCodec({ id: "v1", level: 3, volumeId: 1 });
+   * const plain = new TextEncoder().encode("hello ".repeat(100));
+   * const enc = codec.encode(plain);
+   * const back = codec.decode(enc.data, enc.codec, enc.hash, enc.size, true);
+   * console.assert(back.length === plain.length && enc.data.length < plain.length);
+   * ```
+   */
+  constructor(config: CodecConfig) {
+    this.config = config;
+    this.#zstdOptions = { params: { [ZSTD_LEVEL]: config.level } };
+    if (config.sealKey) {
+      if (!sealerFactory) throw new Error("no sealer registered");
+      this.#sealer = sealerFactory(config.sealKey);
+    }
+  }
+
+  /** True when stored bytes are sealed. */
+  get sealed(): boolean {
+    return this.#sealer !== undefined;
+  }
+
+  /** The chunk id of some plaintext. */
+  hash(plain: Uint8Array): Uint8Array {
+    if (this.config.noDedup) return crypto.getRandomValues(new Uint8Array(32));
+    const h = this.config.idKey ? createHmac("sha256", this.config.idKey) : createHash("sha256");
+    return new Uint8Array(h.update(plain).digest());
+  }
+
+  #ad(hash: Uint8Array): Uint8Array {
+    const ad = new Uint8Array(8 + hash.length);
+    new DataView(ad.buffer).setBigUint64(0, BigInt(this.config.volumeId));
+    ad.set(hash, 8);
+    return ad;
+  }
+
+  /** Hashes, compresses when that helps, and seals a chunk. */
+  encode(plain: Uint8Array): EncodedChunk {
+    const hash = this.hash(plain);
+    let data = plain;
+    let codec = 0;
+    if (this.config.level > 0 && plain.length >= 64) {
+      const z = zlib.zstdCompressSync(plain, this.#zstdOptions);
+      if (z.length < plain.length) {
+        data = bytes(z);
+        codec |= Codec.Zstd;
+      }
+    }
+    if (this.#sealer) {
+      data = this.#sealer.seal(data, this.#ad(hash));
+      codec |= Codec.Sealed;
+    }
+    return { hash, data, codec, size: plain.length };
+  }
+
+  /**
+   * Opens, decompresses and (when `verify`) re-hashes stored bytes. Any
+   * mismatch is {@linkcode Corrupt}; wrong bytes are never returned.
+   */
+  decode(
+    data: Uint8Array,
+    codec: number,
+    hash: Uint8Array,
+    size: number,
+    verify: boolean,
+  ): Uint8Array {
+    let plain = data;
+    if (codec & Codec.Sealed) {
+      if (!this.#sealer) throw new Corrupt("chunk is sealed but the volume has no key");
+      plain = this.#sealer.open(plain, this.#ad(hash));
+    } else if (this.#sealer) {
+      throw new Corrupt("chunk of an encrypted volume is not sealed");
+    }
+    if (codec & Codec.Zstd) {
+      try {
+        plain = bytes(zlib.zstdDecompressSync(plain, { maxOutputLength: Math.max(size, 1) }));
+      } catch (e) {
+        throw new Corrupt("chunk does not decompress", undefined, { cause: e });
+      }
+    }
+    if (plain.length !== size) {
+      throw new Corrupt(`chunk holds ${plain.length} bytes, expected ${size}`);
+    }
+    if (verify && !this.config.noDedup && !equal(this.hash(plain), hash)) {
+      throw new Corrupt("chunk does not match its id");
+    }
+    return plain;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A small pool of codec Workers so hashing and compression run beside the
+ * main thread, which keeps SQLite. Workers start on demand and stop after a
+ * short idle spell, so a script that forgets to close its store still exits.
+ *
+ * @module
+ */
+
+import { ChunkCodec, type CodecConfig, type EncodedChunk } from "./codec.ts";
+import { Corrupt, TroveError } from "./errors.ts";
+
+interface Pending {
+  resolve(r: { enc: EncodedChunk; plain: Uint8Array }): void;
+  reject(e: unknown): void;
+  worker: Slot;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+const IDLE_MS = 400;
+
+function rebuildError(e: { name: string; message: string }): Error {
+  if (e.name === "Corrupt") return new Corrupt(e.message);
+  const err = new TroveError(e.message);
+  err.name = e.name;
+  return err;
+}
+
+/** Runs chunk encoding on Workers. */
+export class CodecPool {
+  readonly size: number;
+  #slots: Slot[] = [];
+  #pending = new Map<number, Pending>();
+  #seq = 0;
+  #idle?: ReturnType<typeof setTimeout>;
+  #closed = false;
+
+  /** `size` Workers at most (default: one per core). */
+  constructor(size = navigator.hardwareConcurrency || 2) {
+    this.size = Math.max(1, size);
+  }
+
+  /**
+   * Encodes `plain` on a Worker. `plain` is transferred and handed back in
+   * the result, so the caller must not touch it meanwhile.
+   */
+  encode(
+    config: CodecConfig,
+    plain: Uint8Array,
+  ): Promise<{ enc: EncodedChunk; plain: Uint8Array }> {
+    if (this.#closed) {
+      const enc = new ChunkCodec(config).encode(plain);
+      return Promise.resolve({ enc, plain });
+    }
+    if (plain.byteOffset !== 0 || plain.byteLength !== plain.buffer.byteLength) {
+      plain = plain.slice();
+    }
+    clearTimeout(this.#idle);
+    const slot = this.#pick();
+    const seq = ++this.#seq;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(seq, { resolve, reject, worker: slot });
+      slot.worker.postMessage({ seq, config, plain }, [plain.buffer as ArrayBuffer]);
+    });
+  }
+
+  #pick(): Slot {
+    let best: Slot | undefined;
+    for (const s of this.#slots) if (!best || s.busy < best.busy) best = s;
+    if (best && (best.busy === 0 || this.#slots.length >= this.size)) return best;
+    const worker = new Worker(new URL("./codec_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    const slot: Slot = { worker, busy: 0 };
+    worker.onmessage = (e) => this.#reply(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      this.#fail(slot, new Error(`codec worker failed: ${e.message}`));
+    };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #reply(data: {
+    seq: number;
+    enc?: EncodedChunk;
+    plain: Uint8Array;
+    error?: { name: string; message: string };
+  }): void {
+    const p = this.#pending.get(data.seq);
+    if (!p) return;
+    this.#pending.delete(data.seq);
+    p.worker.busy--;
+    if (data.error) p.reject(rebuildError(data.error));
+    else p.resolve({ enc: data.enc!, plain: data.plain });
+    this.#maybeIdle();
+  }
+
+  #fail(slot: Slot, error: Error): void {
+    for (const [seq, p] of this.#pending) {
+      if (p.worker === slot) {
+        this.#pending.delete(seq);
+        p.reject(error);
+      }
+    }
+    slot.worker.terminate();
+    this.#slots = this.#slots.filter((s) => s !== slot);
+  }
+
+  #maybeIdle(): void {
+    if (this.#pending.size > 0) return;
+    clearTimeout(this.#idle);
+    const idle = setTimeout(() => this.#stopWorkers(), IDLE_MS);
+    Deno.unrefTimer(idle);
+    this.#idle = idle;
+  }
+
+  #stopWorkers(): void {
+    if (this.#pending.size > 0) return;
+    for (const s of this.#slots) s.worker.terminate();
+    this.#slots = [];
+  }
+
+  /** Stops every Worker; later calls encode on the calling thread. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#idle);
+    for (const s of this.#slots) this.#fail(s, new Error("codec pool closed"));
+    this.#slots = [];
+  }
+}

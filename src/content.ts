@@ -1,0 +1,704 @@
+/**
+ * File content, copy-on-write. A {@linkcode FileContent} is the in-memory
+ * state of one open file in this process: the committed version it builds
+ * on, and the chunk slots written since. Full slots are encoded on the
+ * codec Workers as soon as they fill; when too many bytes are buffered,
+ * encoded chunks are staged into a pending version (invisible to readers,
+ * owned by this process's session); `commit` swaps the new version in with
+ * one transaction. A crash at any point leaves the file at its last
+ * committed version; the pending version is reaped with the dead session.
+ *
+ * @module
+ */
+
+import { loadChunk, putChunk } from "./chunks.ts";
+import type { ChunkCodec, EncodedChunk } from "./codec.ts";
+import { nowNs } from "./core.ts";
+import { Busy, InvalidArgument, NotFound, NotSupported, QuotaExceeded } from "./errors.ts";
+import type { Tree } from "./tree.ts";
+
+/** Bytes of written chunks one file may buffer before staging them. */
+export const STAGE_BYTES = 24 << 20;
+/** Below this size a chunk is encoded on the calling thread. */
+const INLINE_ENCODE_BYTES = 64 << 10;
+/** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
+export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+interface Slot {
+  /** Plaintext (Workers encode a copy, so this stays readable). */
+  buf: Uint8Array;
+  /** Bytes of data; the rest of the slot reads as zeros. */
+  len: number;
+  /** The Worker round trip in flight, if any. */
+  job: Promise<void> | null;
+  /** The encoding of the current contents, if done. */
+  enc: EncodedChunk | null;
+  /** Bumped on every change, so a stale encoding is dropped. */
+  gen: number;
+}
+
+/** A simple FIFO mutex. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  async run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const prev = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise((r) => release = r);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * Checks that the volume has room for what this transaction added: call
+ * with the stored-byte count read at the transaction's start.
+ */
+export function checkQuota(tree: Tree, before: number): void {
+  const r = tree.db.get<{ stored: number; capacity: number | null }>(
+    "SELECT stored_bytes AS stored, capacity FROM volumes WHERE id = ?",
+    tree.vol.id,
+  )!;
+  if (r.capacity !== null && r.stored > r.capacity && r.stored > before) {
+    throw new QuotaExceeded(
+      `volume "${tree.vol.name}" is full (${r.stored} of ${r.capacity} bytes)`,
+    );
+  }
+}
+
+/** Stored bytes of the volume now. */
+export function storedBytes(tree: Tree): number {
+  return tree.db.get<{ s: number }>(
+    "SELECT stored_bytes AS s FROM volumes WHERE id = ?",
+    tree.vol.id,
+  )!.s;
+}
+
+/** Deletes the oldest committed versions of a node beyond `keep`. */
+export function pruneVersions(tree: Tree, node: number, keep: number): void {
+  const old = `SELECT id FROM versions WHERE node = ? AND session IS NULL
+    ORDER BY seq DESC LIMIT -1 OFFSET ?`;
+  const n = Math.max(1, keep);
+  tree.db.run(`DELETE FROM extents WHERE version IN (${old})`, node, n);
+  tree.db.run(`DELETE FROM versions WHERE id IN (${old})`, node, n);
+}
+
+/**
+ * Installs a new committed version of a node whose extents `fill` inserts,
+ * makes it current, prunes old versions and checks the quota. Runs inside
+ * the caller's transaction; returns the version's number.
+ */
+function installVersion(
+  tree: Tree,
+  node: number,
+  size: number,
+  mtime: bigint,
+  fill: (vid: number) => void,
+): number {
+  const db = tree.db;
+  const now = nowNs();
+  const before = storedBytes(tree);
+  const seq = db.get<{ s: number }>(
+    "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
+    node,
+  )!.s;
+  const vid = db.run(
+    `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+    node,
+    seq,
+    size,
+    mtime,
+    now,
+    tree.vol.chunkSize,
+  ).lastId;
+  fill(vid);
+  const { changes } = db.run(
+    "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
+    vid,
+    size,
+    mtime,
+    now,
+    node,
+  );
+  if (changes === 0) throw new NotFound("file was removed", `#${node}`);
+  pruneVersions(tree, node, tree.keepFor(node));
+  checkQuota(tree, before);
+  return seq;
+}
+
+/**
+ * Makes a copy of version `source` the current content of `node`, sharing
+ * every chunk (copy and restore). Runs inside a transaction.
+ */
+export function commitCopy(
+  tree: Tree,
+  node: number,
+  source: { version: number | null; size: number; mtime: bigint },
+): number {
+  return installVersion(tree, node, source.size, source.mtime, (vid) => {
+    if (source.version === null) return;
+    tree.db.run(
+      "INSERT INTO extents(version, idx, chunk) SELECT ?, idx, chunk FROM extents WHERE version = ?",
+      vid,
+      source.version,
+    );
+  });
+}
+
+/**
+ * Makes already-encoded chunks (slot 0, 1, …) the current content of
+ * `node`: small writes commit this way in a single transaction.
+ */
+export function commitChunks(
+  tree: Tree,
+  node: number,
+  chunks: EncodedChunk[],
+  size: number,
+  mtime: bigint,
+): number {
+  return installVersion(tree, node, size, mtime, (vid) => {
+    chunks.forEach((enc, idx) => {
+      tree.db.run(
+        "INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)",
+        vid,
+        idx,
+        putChunk(tree.db, tree.vol.id, enc),
+      );
+    });
+  });
+}
+
+/** The in-memory state of one open file. */
+export class FileContent {
+  readonly tree: Tree;
+  readonly codec: ChunkCodec;
+  readonly nodeId: number;
+  /** True when this content is shared by all handles of the node. */
+  readonly shared: boolean;
+  /** Open handles on this content. */
+  handles = 0;
+  readonly #cs: number;
+  readonly #lock = new Mutex();
+  #epoch: number;
+  #registered = false;
+  #baseVersion: number | null = null;
+  #size = 0;
+  /** Slots at or past this index are not taken from the base (truncated). */
+  #cut = Infinity;
+  #slots = new Map<number, Slot>();
+  #staged = new Map<number, number>();
+  #pending: number | null = null;
+  #changed = false;
+  #mtime: bigint | null = null;
+  #released = false;
+
+  constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean) {
+    this.tree = tree;
+    this.codec = codec;
+    this.nodeId = nodeId;
+    this.shared = shared;
+    this.#cs = tree.vol.chunkSize;
+    this.#epoch = tree.core.epoch;
+    this.#loadBase();
+  }
+
+  #loadBase(): void {
+    const r = this.tree.db.get<{ version: number | null; size: number; cs: number | null }>(
+      `SELECT n.version, n.size, v.chunk_size AS cs FROM nodes n
+       LEFT JOIN versions v ON v.id = n.version WHERE n.id = ?`,
+      this.nodeId,
+    );
+    if (!r) throw new NotFound("file was removed", `#${this.nodeId}`);
+    if (r.cs !== null && r.cs !== this.#cs) {
+      throw new NotSupported(`version with chunk size ${r.cs} in a ${this.#cs} volume`);
+    }
+    this.#baseVersion = r.version;
+    this.#size = r.size;
+    this.#cut = Infinity;
+  }
+
+  /** True when nothing uncommitted is held. */
+  get #clean(): boolean {
+    return !this.#changed && this.#pending === null && this.#slots.size === 0;
+  }
+
+  /** Follows commits made elsewhere while this content holds nothing. */
+  #refresh(): void {
+    if (this.tree.core.epoch !== this.#epoch) {
+      this.#epoch = this.tree.core.epoch;
+      this.#reset();
+    }
+    if (!this.#clean) return;
+    const r = this.tree.db.get<{ version: number | null; size: number }>(
+      "SELECT version, size FROM nodes WHERE id = ?",
+      this.nodeId,
+    );
+    if (!r) throw new NotFound("file was removed", `#${this.nodeId}`);
+    if (r.version !== this.#baseVersion || r.size !== this.#size) this.#loadBase();
+  }
+
+  /** True while the version this content builds on still exists. */
+  #baseExists(): boolean {
+    return this.#baseVersion === null ||
+      this.tree.db.get("SELECT 1 FROM versions WHERE id = ?", this.#baseVersion) !== undefined;
+  }
+
+  /**
+   * The base version was pruned by commits elsewhere: reload when nothing
+   * is uncommitted, else refuse rather than merge against missing data.
+   */
+  #baseLost(): never | void {
+    if (this.#clean) return this.#loadBase();
+    throw new Busy(
+      "the file was rewritten elsewhere while this handle had uncommitted writes",
+      `#${this.nodeId}`,
+    );
+  }
+
+  /** Forgets every uncommitted change (the pending rows are gone or dropped). */
+  #reset(): void {
+    for (const s of this.#slots.values()) s.gen++;
+    this.#slots.clear();
+    this.#staged.clear();
+    this.#pending = null;
+    this.#changed = false;
+    this.#mtime = null;
+    this.#loadBase();
+  }
+
+  /** Current logical size, uncommitted writes included. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The modification time uncommitted writes will commit with, if any. */
+  get pendingMtime(): bigint | null {
+    return this.#changed ? this.#mtime : null;
+  }
+
+  /** True while there are uncommitted changes. */
+  get dirty(): boolean {
+    return this.#changed;
+  }
+
+  /** Records this content in `opens` so an unlink keeps the node. */
+  register(): void {
+    const core = this.tree.core;
+    if (this.#registered || core.session === null) return;
+    this.tree.db.tx(() =>
+      this.tree.db.run(
+        "INSERT OR IGNORE INTO opens(session, node) VALUES (?, ?)",
+        core.session,
+        this.nodeId,
+      )
+    );
+    this.#registered = true;
+  }
+
+  // ---- reading ----------------------------------------------------------
+
+  #baseChunk(idx: number): number | undefined {
+    const staged = this.#staged.get(idx);
+    if (staged !== undefined) return staged;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.#baseVersion === null || idx >= this.#cut) return undefined;
+      const chunk = this.tree.db.get<{ chunk: number }>(
+        "SELECT chunk FROM extents WHERE version = ? AND idx = ?",
+        this.#baseVersion,
+        idx,
+      )?.chunk;
+      if (chunk !== undefined || this.#baseExists()) return chunk;
+      this.#baseLost();
+    }
+    return undefined;
+  }
+
+  #load(chunk: number): Uint8Array {
+    const core = this.tree.core;
+    return loadChunk(core.db, this.codec, core.cache, chunk, core.verifyReads);
+  }
+
+  /**
+   * Reads up to `length` bytes at `offset`; fewer at end of file. One read
+   * sees one committed state, even while other processes commit.
+   */
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.#lock.run(() => this.tree.db.read(() => this.#readNow(offset, length)));
+  }
+
+  #readNow(offset: number, length: number): Uint8Array {
+    this.#refresh();
+    const end = Math.min(offset + length, this.#size);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    const cs = this.#cs;
+    for (let idx = Math.floor(offset / cs); idx * cs < end; idx++) {
+      const start = idx * cs;
+      const from = Math.max(offset, start) - start;
+      const to = Math.min(end, start + cs) - start;
+      let data: Uint8Array | undefined;
+      let len = 0;
+      const slot = this.#slots.get(idx);
+      if (slot) {
+        data = slot.buf;
+        len = slot.len;
+      } else {
+        const chunk = this.#baseChunk(idx);
+        if (chunk !== undefined) {
+          data = this.#load(chunk);
+          len = data.length;
+        }
+      }
+      if (data && from < len) {
+        out.set(data.subarray(from, Math.min(to, len)), start + from - offset);
+      }
+    }
+    return out;
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  #slotForWrite(idx: number, from: number, to: number): Slot {
+    const existing = this.#slots.get(idx);
+    if (existing) return existing;
+    const cs = this.#cs;
+    const start = idx * cs;
+    const oldEnd = Math.max(0, Math.min(cs, this.#size - start));
+    const slot: Slot = { buf: new Uint8Array(cs), len: 0, job: null, enc: null, gen: 0 };
+    if (oldEnd > 0 && !(from === 0 && to >= oldEnd)) {
+      const chunk = this.#baseChunk(idx);
+      if (chunk !== undefined) {
+        const plain = this.#load(chunk);
+        slot.buf.set(plain);
+        slot.len = plain.length;
+      }
+    }
+    this.#slots.set(idx, slot);
+    return slot;
+  }
+
+  #encodeLater(slot: Slot): void {
+    const gen = slot.gen;
+    const sent = slot.buf.slice(0, slot.len);
+    slot.job = this.tree.core.pool.encode(this.codec.config, sent).then(
+      ({ enc }) => {
+        slot.job = null;
+        if (slot.gen === gen) slot.enc = enc;
+      },
+      () => {
+        slot.job = null;
+      },
+    );
+  }
+
+  #buffered(): number {
+    return this.#slots.size * this.#cs;
+  }
+
+  /** Writes `data` at `offset`, growing the file as needed. */
+  write(offset: number, data: Uint8Array): Promise<number> {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      return Promise.reject(new InvalidArgument(`invalid offset ${offset}`));
+    }
+    if (offset + data.length > MAX_FILE_SIZE) {
+      return Promise.reject(new InvalidArgument("file would exceed the largest size"));
+    }
+    return this.#lock.run(async () => {
+      this.#refresh();
+      if (data.length === 0) return 0;
+      const cs = this.#cs;
+      const end = offset + data.length;
+      for (let idx = Math.floor(offset / cs); idx * cs < end; idx++) {
+        const start = idx * cs;
+        const from = Math.max(offset, start) - start;
+        const to = Math.min(end, start + cs) - start;
+        const slot = this.#slotForWrite(idx, from, to);
+        slot.buf.set(data.subarray(start + from - offset, start + to - offset), from);
+        if (to > slot.len) slot.len = to;
+        slot.enc = null;
+        slot.gen++;
+        if (slot.len === cs && to === cs) this.#encodeLater(slot);
+      }
+      if (end > this.#size) this.#size = end;
+      this.#changed = true;
+      this.#mtime = nowNs();
+      if (this.#buffered() > STAGE_BYTES) await this.#stage(false);
+      return data.length;
+    });
+  }
+
+  /** Sets the size: cuts the data past it, or extends with zeros. */
+  truncate(size: number): Promise<void> {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      return Promise.reject(new InvalidArgument(`invalid size ${size}`));
+    }
+    return this.#lock.run(() => {
+      this.#refresh();
+      const cs = this.#cs;
+      if (size < this.#size) {
+        const cutIdx = Math.ceil(size / cs);
+        for (const [idx, s] of this.#slots) {
+          if (idx >= cutIdx) {
+            s.gen++;
+            this.#slots.delete(idx);
+          }
+        }
+        let unstage = false;
+        for (const idx of this.#staged.keys()) {
+          if (idx >= cutIdx) {
+            this.#staged.delete(idx);
+            unstage = true;
+          }
+        }
+        if (unstage && this.#pending !== null) {
+          const pending = this.#pending;
+          this.tree.db.tx(() =>
+            this.tree.db.run(
+              "DELETE FROM extents WHERE version = ? AND idx >= ?",
+              pending,
+              cutIdx,
+            )
+          );
+        }
+        if (size % cs !== 0) {
+          const idx = Math.floor(size / cs);
+          const slot = this.#slotForWrite(idx, 0, 0);
+          const keep = size - idx * cs;
+          if (slot.len > keep) {
+            slot.buf.fill(0, keep, slot.len);
+            slot.len = keep;
+          }
+          slot.enc = null;
+          slot.gen++;
+        }
+        this.#cut = Math.min(this.#cut, cutIdx);
+      }
+      if (size !== this.#size || (size === 0 && this.#baseVersion === null)) {
+        this.#changed = true;
+      }
+      this.#size = size;
+      this.#mtime = nowNs();
+    });
+  }
+
+  /** Sets the modification time the next commit records. */
+  setMtime(mtime: bigint): void {
+    if (this.#changed) this.#mtime = mtime;
+  }
+
+  /** Encodes every slot that is not encoded yet; waits for the Workers. */
+  async #encodeAll(slots: Slot[]): Promise<void> {
+    for (const s of slots) {
+      if (!s.enc && !s.job && s.len > INLINE_ENCODE_BYTES) this.#encodeLater(s);
+    }
+    for (const s of slots) {
+      if (s.job) await s.job;
+      if (!s.enc) s.enc = this.codec.encode(s.buf.subarray(0, s.len));
+    }
+  }
+
+  /** Writes buffered chunks into the pending version to free memory. */
+  async #stage(all: boolean): Promise<void> {
+    const picked = [...this.#slots].filter(([, s]) => all || s.len === this.#cs);
+    if (picked.length === 0) return;
+    await this.#encodeAll(picked.map(([, s]) => s));
+    const core = this.tree.core;
+    const db = this.tree.db;
+    const ids = db.tx(() => {
+      const before = storedBytes(this.tree);
+      if (this.#pending === null) {
+        this.#pending = db.run(
+          `INSERT INTO versions(node, seq, size, mtime, created, chunk_size, session)
+           VALUES (?, NULL, 0, 0, ?, ?, ?)`,
+          this.nodeId,
+          nowNs(),
+          this.#cs,
+          core.session,
+        ).lastId;
+      }
+      const ids = picked.map(([idx, s]) => {
+        const id = putChunk(db, this.tree.vol.id, s.enc!);
+        db.run(
+          `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
+           ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
+          this.#pending,
+          idx,
+          id,
+        );
+        return id;
+      });
+      checkQuota(this.tree, before);
+      if (core.session !== null) {
+        db.run(
+          "INSERT OR IGNORE INTO opens(session, node) VALUES (?, ?)",
+          core.session,
+          this.nodeId,
+        );
+      }
+      return ids;
+    });
+    this.#registered = core.session !== null;
+    picked.forEach(([idx], i) => {
+      this.#staged.set(idx, ids[i]);
+      this.#slots.delete(idx);
+    });
+  }
+
+  /**
+   * Commits uncommitted changes as a new version in one transaction. With
+   * `durable`, the commit is synced to disk before returning; `inTx` runs
+   * inside the same transaction (to link a new file, say). Returns the new
+   * version's number, or null when there was nothing to commit.
+   */
+  commit(durable = false, inTx?: () => void): Promise<number | null> {
+    return this.#lock.run(async () => {
+      this.#refresh();
+      if (!this.#changed) return null;
+      const slots = [...this.#slots];
+      await this.#encodeAll(slots.map(([, s]) => s));
+      const tree = this.tree;
+      const db = tree.db;
+      const size = this.#size;
+      const mtime = this.#mtime ?? nowNs();
+      const nslots = Math.ceil(size / this.#cs);
+      durable &&= !db.inTransaction;
+      if (durable) db.exec("PRAGMA synchronous = FULL");
+      let result: { vid: number; seq: number };
+      try {
+        result = db.tx(() => {
+          if (!this.#baseExists()) this.#baseLost();
+          const before = storedBytes(tree);
+          const now = nowNs();
+          let vid = this.#pending;
+          if (vid === null) {
+            vid = db.run(
+              `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
+               VALUES (?, NULL, ?, ?, ?, ?)`,
+              this.nodeId,
+              size,
+              mtime,
+              now,
+              this.#cs,
+            ).lastId;
+          }
+          for (const [idx, s] of slots) {
+            if (idx >= nslots) continue;
+            const id = putChunk(db, tree.vol.id, s.enc!);
+            db.run(
+              `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
+               ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
+              vid,
+              idx,
+              id,
+            );
+          }
+          db.run("DELETE FROM extents WHERE version = ? AND idx >= ?", vid, nslots);
+          if (this.#baseVersion !== null) {
+            db.run(
+              `INSERT OR IGNORE INTO extents(version, idx, chunk)
+               SELECT ?, idx, chunk FROM extents WHERE version = ? AND idx < ?`,
+              vid,
+              this.#baseVersion,
+              Math.min(this.#cut, nslots),
+            );
+          }
+          const seq = db.get<{ s: number }>(
+            "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
+            this.nodeId,
+          )!.s;
+          db.run(
+            `UPDATE versions SET seq = ?, size = ?, mtime = ?, created = ?, session = NULL
+             WHERE id = ?`,
+            seq,
+            size,
+            mtime,
+            now,
+            vid,
+          );
+          const { changes } = db.run(
+            "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
+            vid,
+            size,
+            mtime,
+            now,
+            this.nodeId,
+          );
+          if (changes === 0) throw new NotFound("file was removed", `#${this.nodeId}`);
+          inTx?.();
+          pruneVersions(tree, this.nodeId, tree.keepFor(this.nodeId));
+          checkQuota(tree, before);
+          return { vid, seq };
+        });
+      } finally {
+        if (durable) db.exec("PRAGMA synchronous = NORMAL");
+      }
+      this.#slots.clear();
+      this.#staged.clear();
+      this.#pending = null;
+      this.#changed = false;
+      this.#mtime = null;
+      this.#baseVersion = result.vid;
+      this.#cut = Infinity;
+      return result.seq;
+    });
+  }
+
+  /** Drops uncommitted changes, deleting the pending version if any. */
+  discard(): Promise<void> {
+    return this.#lock.run(() => this.#discardNow());
+  }
+
+  #discardNow(): void {
+    const pending = this.#pending;
+    if (pending !== null) {
+      try {
+        this.tree.db.tx(() => {
+          this.tree.db.run("DELETE FROM extents WHERE version = ?", pending);
+          this.tree.db.run("DELETE FROM versions WHERE id = ?", pending);
+        });
+      } catch { /* left for the session reaper */ }
+    }
+    this.#reset();
+  }
+
+  /**
+   * Called when the last handle closes: drops anything uncommitted, removes
+   * the `opens` row, and deletes the node if it was unlinked meanwhile.
+   */
+  release(): Promise<void> {
+    return this.#lock.run(() => {
+      if (this.#released) return;
+      this.#released = true;
+      const core = this.tree.core;
+      if (this.shared && core.contents.get(this.nodeId) === this) {
+        core.contents.delete(this.nodeId);
+      }
+      core.isolated.delete(this);
+      if (core.readOnly || core.closed && core.session === null) return;
+      if (this.#pending !== null) this.#discardNow();
+      if (!this.#registered) return;
+      this.tree.db.tx(() => {
+        this.tree.db.run(
+          "DELETE FROM opens WHERE session = ? AND node = ?",
+          core.session,
+          this.nodeId,
+        );
+        this.tree.dropIfUnused(this.nodeId);
+      });
+    });
+  }
+
+  /** Commits and releases; used when the store closes under open handles. */
+  async closeAll(): Promise<void> {
+    try {
+      await this.commit();
+    } finally {
+      await this.release();
+    }
+  }
+}

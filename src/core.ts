@@ -1,0 +1,160 @@
+/**
+ * State one open store shares among its volumes and handles: the
+ * connection, the codec Workers, the chunk cache, this process's session,
+ * and the gate that holds other work back while an atomic batch runs.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { ChunkCache } from "./chunks.ts";
+import { CodecPool } from "./codec_pool.ts";
+import type { Db } from "./db.ts";
+
+/** Tunables of an open store. */
+export interface CoreOptions {
+  /** Re-hash every chunk read (default true). */
+  verifyReads?: boolean;
+  /** Bytes of decoded chunks kept in memory (default 32 MiB). */
+  chunkCacheBytes?: number;
+  /** Codec Workers (default: one per core). */
+  workers?: number;
+  /** A session silent for this long is presumed dead (default 60 s). */
+  sessionTimeoutMs?: number;
+}
+
+/** A function the store runs to release a content when it closes. */
+export interface Closable {
+  closeAll(): Promise<void>;
+}
+
+let lastNs = 0n;
+
+/** Nanoseconds since the epoch, strictly increasing within the process. */
+export function nowNs(): bigint {
+  const ms = performance.timeOrigin + performance.now();
+  let ns = BigInt(Math.round(ms * 1000)) * 1000n;
+  if (ns <= lastNs) ns = lastNs + 1n;
+  lastNs = ns;
+  return ns;
+}
+
+/** The shared state of one open store. */
+export class Core {
+  readonly db: Db;
+  readonly pool: CodecPool;
+  readonly cache: ChunkCache;
+  readonly verifyReads: boolean;
+  readonly sessionTimeoutMs: number;
+  /** This process's row in `sessions`; null when read-only. */
+  session: number | null = null;
+  /** Bumped when a batch rolls back: in-memory views must reload. */
+  epoch = 0;
+  /** Open contents by node id, for handles that share writes. */
+  readonly contents: Map<number, Closable & { nodeId: number }> = new Map();
+  /** Contents not in `contents` (isolated handles) still to close. */
+  readonly isolated: Set<Closable & { nodeId: number }> = new Set();
+  readonly #batch = new AsyncLocalStorage<Core>();
+  #gate: Promise<void> | null = null;
+  #heartbeat?: ReturnType<typeof setInterval>;
+  closed = false;
+
+  constructor(db: Db, options: CoreOptions = {}) {
+    this.db = db;
+    this.pool = new CodecPool(options.workers);
+    this.cache = new ChunkCache(options.chunkCacheBytes ?? 32 << 20);
+    this.verifyReads = options.verifyReads ?? true;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 60_000;
+  }
+
+  /** Ids of every node this process has open. */
+  openNodes(): Set<number> {
+    const ids = new Set(this.contents.keys());
+    for (const c of this.isolated) ids.add(c.nodeId);
+    return ids;
+  }
+
+  get readOnly(): boolean {
+    return this.db.readOnly;
+  }
+
+  /** True when the caller runs inside this store's open batch. */
+  get inBatch(): boolean {
+    return this.#batch.getStore() === this;
+  }
+
+  /** Waits while another context's batch holds the store. */
+  async enter(): Promise<void> {
+    while (this.#gate && !this.inBatch) await this.#gate;
+  }
+
+  /** Runs `fn` as one transaction spanning its awaits. */
+  async batch<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.inBatch) return await fn();
+    await this.enter();
+    let release!: () => void;
+    this.#gate = new Promise((r) => release = r);
+    try {
+      this.db.begin();
+      let result: T;
+      try {
+        result = await this.#batch.run(this, fn);
+      } catch (e) {
+        this.db.end(false);
+        this.epoch++;
+        this.cache.clear();
+        throw e;
+      }
+      try {
+        this.db.end(true);
+      } catch (e) {
+        this.epoch++;
+        this.cache.clear();
+        throw e;
+      }
+      return result;
+    } finally {
+      this.#gate = null;
+      release();
+    }
+  }
+
+  /** Registers this process's session and starts its heartbeat. */
+  startSession(): void {
+    if (this.readOnly) return;
+    const now = Date.now();
+    this.session = this.db.tx(() =>
+      this.db.run(
+        "INSERT INTO sessions(pid, started, heartbeat) VALUES (?, ?, ?)",
+        Deno.pid,
+        now,
+        now,
+      ).lastId
+    );
+    const beat = Math.max(1000, Math.min(15_000, this.sessionTimeoutMs / 4));
+    const timer = setInterval(() => this.#beat(), beat);
+    Deno.unrefTimer(timer);
+    this.#heartbeat = timer;
+  }
+
+  #beat(): void {
+    if (this.closed || this.db.inTransaction || this.session === null) return;
+    try {
+      this.db.tx(() =>
+        this.db.run("UPDATE sessions SET heartbeat = ? WHERE id = ?", Date.now(), this.session)
+      );
+    } catch { /* busy: the next beat tries again */ }
+  }
+
+  /** Ends the session: stops the heartbeat and deletes its rows. */
+  endSession(): void {
+    clearInterval(this.#heartbeat);
+    if (this.session === null) return;
+    const id = this.session;
+    this.session = null;
+    this.db.tx(() => {
+      this.db.run("DELETE FROM opens WHERE session = ?", id);
+      this.db.run("DELETE FROM sessions WHERE id = ?", id);
+    });
+  }
+}

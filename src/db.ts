@@ -1,0 +1,292 @@
+/**
+ * The SQLite connection: opening and creating a store file, its pragmas,
+ * forward-only migrations, cached statements and transactions. Nothing
+ * above this module opens a `DatabaseSync`.
+ *
+ * @module
+ */
+
+import {
+  backup,
+  DatabaseSync,
+  type SQLInputValue,
+  type SQLOutputValue,
+  type StatementSync,
+} from "node:sqlite";
+import { fromSqliteError, InvalidArgument, NotFound, NotSupported, ReadOnly } from "./errors.ts";
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+
+/** A row as `node:sqlite` returns it. */
+export type Row = Record<string, SQLOutputValue>;
+
+/** How a store file is opened. */
+export interface DbOptions {
+  /** Open without writing anything; every write fails with `ReadOnly`. */
+  readOnly?: boolean;
+  /** Create the file when it does not exist. */
+  create?: boolean;
+  /** SQLite page size for a new file (bytes, a power of two). */
+  pageSize?: number;
+  /** How long to wait for another process's write lock, in ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Default page size: see the README's "Choices and measurements". */
+export const DEFAULT_PAGE_SIZE = 32768;
+
+function fileSize(path: string): number | null {
+  try {
+    return Deno.statSync(path).size;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/** One open SQLite connection to a store file. */
+export class Db {
+  readonly raw: DatabaseSync;
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly #statements = new Map<string, StatementSync>();
+  #depth = 0;
+
+  private constructor(raw: DatabaseSync, path: string, readOnly: boolean) {
+    this.raw = raw;
+    this.path = path;
+    this.readOnly = readOnly;
+  }
+
+  /** Opens (and when asked, creates) a store file, migrating it forward. */
+  static open(path: string, options: DbOptions = {}): Db {
+    const readOnly = options.readOnly ?? false;
+    const size = path === ":memory:" ? 0 : fileSize(path);
+    if (size === null && (readOnly || !options.create)) {
+      throw new NotFound("no store at this path", path);
+    }
+    let raw: DatabaseSync;
+    try {
+      raw = new DatabaseSync(path, {
+        readOnly,
+        timeout: options.busyTimeoutMs ?? 10_000,
+        enableForeignKeyConstraints: false,
+      });
+    } catch (e) {
+      throw fromSqliteError(e, path);
+    }
+    const db = new Db(raw, path, readOnly);
+    try {
+      db.#prepare(size === null || size === 0, options);
+    } catch (e) {
+      raw.close();
+      throw fromSqliteError(e, path);
+    }
+    return db;
+  }
+
+  #prepare(fresh: boolean, options: DbOptions): void {
+    const appId = this.value("PRAGMA application_id") as number;
+    let version = this.value("PRAGMA user_version") as number;
+    if (fresh && version === 0 && appId === 0) {
+      if (this.readOnly) throw new NotFound("no store at this path", this.path);
+      const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+      if (!(pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0)) {
+        throw new InvalidArgument(`page size ${pageSize} is not a power of two in 512..65536`);
+      }
+      this.raw.exec(`PRAGMA page_size = ${pageSize}`);
+      this.raw.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      this.raw.exec("PRAGMA journal_mode = WAL");
+    } else if (appId !== APPLICATION_ID) {
+      throw new InvalidArgument("not a Trove store", this.path);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new NotSupported(
+        `store format ${version} is newer than this Trove supports (${SCHEMA_VERSION}); upgrade Trove`,
+        this.path,
+      );
+    }
+    if (!this.readOnly) {
+      if (this.value("PRAGMA journal_mode") !== "wal") {
+        this.raw.exec("PRAGMA journal_mode = WAL");
+      }
+      this.raw.exec("PRAGMA synchronous = NORMAL");
+    }
+    this.raw.exec("PRAGMA temp_store = MEMORY");
+    this.raw.exec("PRAGMA cache_size = -16384");
+    if (version < SCHEMA_VERSION) {
+      if (this.readOnly) {
+        throw new ReadOnly(
+          `store format ${version} needs upgrading to ${SCHEMA_VERSION}; open it writable once`,
+          this.path,
+        );
+      }
+      this.tx(() => {
+        version = this.value("PRAGMA user_version") as number;
+        for (; version < SCHEMA_VERSION; version++) {
+          this.raw.exec(MIGRATIONS[version]);
+        }
+        this.raw.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+        this.raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      });
+    }
+  }
+
+  /** A cached prepared statement. */
+  q(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      try {
+        s = this.raw.prepare(sql);
+      } catch (e) {
+        throw fromSqliteError(e, this.path);
+      }
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs a statement; returns the changes and last row id. */
+  run(sql: string, ...params: SQLInputValue[]): { changes: number; lastId: number } {
+    try {
+      const r = this.q(sql).run(...params);
+      return { changes: Number(r.changes), lastId: Number(r.lastInsertRowid) };
+    } catch (e) {
+      throw fromSqliteError(e, this.path);
+    }
+  }
+
+  /** The first row, or undefined. */
+  get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    try {
+      return this.q(sql).get(...params) as T | undefined;
+    } catch (e) {
+      throw fromSqliteError(e, this.path);
+    }
+  }
+
+  /** Every row. */
+  all<T = Row>(sql: string, ...params: SQLInputValue[]): T[] {
+    try {
+      return this.q(sql).all(...params) as T[];
+    } catch (e) {
+      throw fromSqliteError(e, this.path);
+    }
+  }
+
+  /** The first column of the first row. */
+  value(sql: string, ...params: SQLInputValue[]): SQLOutputValue | undefined {
+    const row = this.get(sql, ...params);
+    return row === undefined ? undefined : Object.values(row)[0];
+  }
+
+  /** Executes SQL text without parameters. */
+  exec(sql: string): void {
+    try {
+      this.raw.exec(sql);
+    } catch (e) {
+      throw fromSqliteError(e, this.path);
+    }
+  }
+
+  /** True while a transaction is open on this connection. */
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  /**
+   * Runs `fn` in a write transaction (`BEGIN IMMEDIATE`, so a writer waits
+   * for the lock up front instead of failing on upgrade), or in a savepoint
+   * when one is already open. Rolls back if `fn` throws.
+   */
+  tx<T>(fn: () => T): T {
+    if (this.readOnly) throw new ReadOnly("the store is open read-only", this.path);
+    const outer = this.#depth === 0;
+    const sp = `sp${this.#depth}`;
+    this.exec(outer ? "BEGIN IMMEDIATE" : `SAVEPOINT ${sp}`);
+    this.#depth++;
+    try {
+      const result = fn();
+      if (result instanceof Promise) {
+        throw new TypeError("Db.tx() takes a synchronous function");
+      }
+      this.exec(outer ? "COMMIT" : `RELEASE ${sp}`);
+      return result;
+    } catch (e) {
+      try {
+        if (!outer) {
+          this.raw.exec(`ROLLBACK TO ${sp}`);
+          this.raw.exec(`RELEASE ${sp}`);
+        } else if (this.raw.isTransaction) {
+          this.raw.exec("ROLLBACK");
+        }
+      } catch { /* the rollback's own failure must not hide the cause */ }
+      throw fromSqliteError(e, this.path);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** Opens a transaction that spans awaits; see {@linkcode Db.tx}. */
+  begin(): void {
+    if (this.readOnly) throw new ReadOnly("the store is open read-only", this.path);
+    if (this.#depth !== 0) throw new TypeError("a transaction is already open");
+    this.exec("BEGIN IMMEDIATE");
+    this.#depth++;
+  }
+
+  /** Ends the transaction {@linkcode Db.begin} opened. */
+  end(commit: boolean): void {
+    this.#depth--;
+    if (commit) {
+      try {
+        this.exec("COMMIT");
+        return;
+      } catch (e) {
+        if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+        throw e;
+      }
+    }
+    if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+  }
+
+  /**
+   * Runs `fn` as one consistent read: inside a transaction so several
+   * statements see the same snapshot, even while other processes commit.
+   */
+  read<T>(fn: () => T): T {
+    if (this.#depth > 0 || this.raw.isTransaction) return fn();
+    this.exec("BEGIN");
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      this.#depth--;
+      try {
+        this.raw.exec("COMMIT");
+      } catch { /* a read transaction has nothing to lose */ }
+    }
+  }
+
+  /**
+   * Writes a consistent copy of the database to `dest` with SQLite's online
+   * backup (other connections keep working meanwhile), then gives its free
+   * pages back (`VACUUM` would need `ATTACH`, which Deno allows only with
+   * full permissions; stores use incremental auto-vacuum instead).
+   */
+  async backupTo(dest: string): Promise<void> {
+    await backup(this.raw, dest, { rate: 256 });
+    const copy = new DatabaseSync(dest);
+    try {
+      copy.exec("PRAGMA journal_mode = DELETE");
+      copy.exec("PRAGMA incremental_vacuum");
+    } finally {
+      copy.close();
+    }
+  }
+
+  /** Closes the connection; further use throws. */
+  close(): void {
+    this.#statements.clear();
+    if (this.raw.isOpen) this.raw.close();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * An open file, shaped like `Deno.FsFile`. Writes become visible to other
+ * processes when the handle commits: on `sync` and on `close`. A handle
+ * keeps working after its path is unlinked, until it is closed.
+ *
+ * @module
+ */
+
+import type { FileContent } from "./content.ts";
+import { InvalidArgument, PermissionDenied } from "./errors.ts";
+import type { FileInfo } from "./types.ts";
+
+/** Where `seek` counts from; the same values as `Deno.SeekMode`. */
+export enum SeekMode {
+  Start = 0,
+  Current = 1,
+  End = 2,
+}
+
+/** What a handle may do, fixed at open. */
+export interface HandleMode {
+  read: boolean;
+  write: boolean;
+  append: boolean;
+}
+
+/** How a handle reaches back to its volume. */
+export interface HandleHost {
+  statNode(id: number): Promise<FileInfo>;
+}
+
+/** An open file of a volume. */
+export class FileHandle implements AsyncDisposable {
+  readonly #content: FileContent;
+  readonly #mode: HandleMode;
+  readonly #host: HandleHost;
+  #pos = 0;
+  #closed = false;
+
+  /** @internal Handles come from `Volume.open`. */
+  constructor(content: FileContent, mode: HandleMode, host: HandleHost) {
+    this.#content = content;
+    this.#mode = mode;
+    this.#host = host;
+    content.handles++;
+  }
+
+  /** The node id of the open file. */
+  get ino(): number {
+    return this.#content.nodeId;
+  }
+
+  /** True until `close`. */
+  get isOpen(): boolean {
+    return !this.#closed;
+  }
+
+  #check(need?: "read" | "write"): void {
+    if (this.#closed) throw new InvalidArgument("the file handle is closed");
+    if (need === "read" && !this.#mode.read) {
+      throw new PermissionDenied("the file was not opened for reading");
+    }
+    if (need === "write" && !this.#mode.write) {
+      throw new PermissionDenied("the file was not opened for writing");
+    }
+  }
+
+  /**
+   * Reads into `p` from the current position; resolves to the number of
+   * bytes read, or null at end of file (like `Deno.FsFile.read`).
+   */
+  async read(p: Uint8Array): Promise<number | null> {
+    this.#check("read");
+    if (p.length === 0) return 0;
+    const data = await this.#content.read(this.#pos, p.length);
+    if (data.length === 0) return null;
+    p.set(data);
+    this.#pos += data.length;
+    return data.length;
+  }
+
+  /** Writes all of `p` at the current position (at the end when appending). */
+  async write(p: Uint8Array): Promise<number> {
+    this.#check("write");
+    if (this.#mode.append) this.#pos = this.#content.size;
+    const n = await this.#content.write(this.#pos, p);
+    this.#pos += n;
+    return n;
+  }
+
+  /** Reads up to `length` bytes at `offset` without moving the position. */
+  async readAt(offset: number, length: number): Promise<Uint8Array> {
+    this.#check("read");
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InvalidArgument(`invalid offset ${offset}`);
+    }
+    return await this.#content.read(offset, length);
+  }
+
+  /** Writes `p` at `offset` without moving the position. */
+  async writeAt(offset: number, p: Uint8Array): Promise<number> {
+    this.#check("write");
+    return await this.#content.write(this.#mode.append ? this.#content.size : offset, p);
+  }
+
+  /** Moves the position; resolves to the new position from the start. */
+  // deno-lint-ignore require-await
+  async seek(offset: number | bigint, whence: SeekMode = SeekMode.Start): Promise<number> {
+    this.#check();
+    const off = Number(offset);
+    const base = whence === SeekMode.Start
+      ? 0
+      : whence === SeekMode.Current
+      ? this.#pos
+      : whence === SeekMode.End
+      ? this.#content.size
+      : NaN;
+    const pos = base + off;
+    if (!Number.isSafeInteger(pos) || pos < 0) {
+      throw new InvalidArgument(`invalid seek to ${pos}`);
+    }
+    this.#pos = pos;
+    return pos;
+  }
+
+  /** Sets the file's size (default 0). */
+  async truncate(len = 0): Promise<void> {
+    this.#check("write");
+    await this.#content.truncate(len);
+  }
+
+  /** The file's metadata, uncommitted writes included. */
+  async stat(): Promise<FileInfo> {
+    this.#check();
+    return await this.#host.statNode(this.#content.nodeId);
+  }
+
+  /** Commits uncommitted writes and syncs them to disk. */
+  async sync(): Promise<void> {
+    this.#check();
+    await this.#content.commit(true);
+  }
+
+  /** Same as `sync`: data and metadata commit together. */
+  async syncData(): Promise<void> {
+    await this.sync();
+  }
+
+  /** Commits uncommitted writes without forcing them to disk. */
+  async flush(): Promise<number | null> {
+    this.#check();
+    return await this.#content.commit(false);
+  }
+
+  /**
+   * Commits and closes. If the commit fails (a full volume, say), the
+   * handle is closed anyway, the uncommitted writes are dropped, and the
+   * file keeps its last committed version.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (this.#mode.write) await this.#content.commit(false);
+    } finally {
+      await this.#let();
+    }
+  }
+
+  /** Closes without committing: this file's uncommitted writes are dropped. */
+  async discard(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#content.discard();
+    } finally {
+      await this.#let();
+    }
+  }
+
+  async #let(): Promise<void> {
+    if (--this.#content.handles === 0) await this.#content.release();
+  }
+
+  /** A stream of the file from the current position; closes the handle at the end. */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#check("read");
+    const chunk = 1 << 20;
+    return new ReadableStream<Uint8Array>({
+      type: "bytes",
+      pull: async (controller) => {
+        try {
+          const data = await this.#content.read(this.#pos, chunk);
+          if (data.length === 0) {
+            await this.close();
+            controller.close();
+            (controller as ReadableByteStreamController).byobRequest?.respond(0);
+            return;
+          }
+          this.#pos += data.length;
+          controller.enqueue(data);
+        } catch (e) {
+          await this.discard().catch(() => {});
+          controller.error(e);
+        }
+      },
+      cancel: async () => {
+        await this.close();
+      },
+    });
+  }
+
+  /**
+   * A stream into the file from the current position. Closing the stream
+   * commits and closes the handle; aborting it drops what was written.
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#check("write");
+    return new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        await this.write(chunk);
+      },
+      close: async () => {
+        await this.close();
+      },
+      abort: async () => {
+        await this.discard();
+      },
+    });
+  }
+
+  /** `await using f = await vol.open(...)` closes the handle. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The on-disk format: SQL for each schema version, applied forward only.
+ * `PRAGMA user_version` records the version a store is at; the README's
+ * "On-disk format" section documents every table and invariant.
+ *
+ * @module
+ */
+
+/** `PRAGMA application_id` of a Trove store: "TROV" in ASCII. */
+export const APPLICATION_ID = 0x54524f56;
+
+/** Kinds of node, as stored in `nodes.kind`. */
+export const Kind = { File: 1, Dir: 2, Symlink: 3 } as const;
+/** One of the {@linkcode Kind} values. */
+export type Kind = typeof Kind[keyof typeof Kind];
+
+/** Bits of `chunks.codec`: how a chunk's stored bytes were made. */
+export const Codec = { Zstd: 1, Sealed: 2 } as const;
+
+/**
+ * Migrations: `MIGRATIONS[i]` takes a store from version `i` to `i + 1`.
+ * Never edit a released entry; append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 0 → 1: the engine.
+  `
+  CREATE TABLE meta(
+    key TEXT PRIMARY KEY,
+    value ANY
+  );
+
+  CREATE TABLE volumes(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    root INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    chunk_size INTEGER NOT NULL,
+    compression INTEGER NOT NULL,
+    keep_versions INTEGER NOT NULL,
+    capacity INTEGER,
+    stored_bytes INTEGER NOT NULL DEFAULT 0,
+    crypto TEXT
+  );
+
+  CREATE TABLE nodes(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    volume INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    gid INTEGER NOT NULL,
+    nlink INTEGER NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    atime INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    ctime INTEGER NOT NULL,
+    btime INTEGER NOT NULL,
+    version INTEGER,
+    target BLOB,
+    keep INTEGER
+  );
+  CREATE INDEX nodes_keep ON nodes(volume) WHERE keep IS NOT NULL;
+
+  CREATE TABLE entries(
+    parent INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    name BLOB,
+    node INTEGER NOT NULL,
+    PRIMARY KEY(parent, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX entries_node ON entries(node);
+
+  CREATE TABLE versions(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    node INTEGER NOT NULL,
+    seq INTEGER,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    chunk_size INTEGER NOT NULL,
+    session INTEGER
+  );
+  CREATE UNIQUE INDEX versions_node ON versions(node, seq);
+
+  CREATE TABLE extents(
+    version INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,
+    PRIMARY KEY(version, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE chunks(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    volume INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    stored INTEGER NOT NULL,
+    codec INTEGER NOT NULL,
+    refs INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX chunks_hash ON chunks(volume, hash);
+
+  CREATE TABLE chunk_data(
+    id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+  );
+
+  CREATE TABLE xattrs(
+    node INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    name BLOB,
+    value BLOB NOT NULL,
+    PRIMARY KEY(node, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sessions(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pid INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    heartbeat INTEGER NOT NULL
+  );
+
+  CREATE TABLE opens(
+    session INTEGER NOT NULL,
+    node INTEGER NOT NULL,
+    PRIMARY KEY(session, node)
+  ) WITHOUT ROWID;
+  CREATE INDEX opens_node ON opens(node);
+
+  -- Every extent holds one reference on its chunk; a chunk whose last
+  -- reference goes is deleted with its data, and the volume's stored-byte
+  -- counter follows every chunk in and out.
+  CREATE TRIGGER extent_in AFTER INSERT ON extents BEGIN
+    UPDATE chunks SET refs = refs + 1 WHERE id = NEW.chunk;
+  END;
+  CREATE TRIGGER extent_out AFTER DELETE ON extents BEGIN
+    UPDATE chunks SET refs = refs - 1 WHERE id = OLD.chunk;
+  END;
+  CREATE TRIGGER extent_swap AFTER UPDATE OF chunk ON extents BEGIN
+    UPDATE chunks SET refs = refs + 1 WHERE id = NEW.chunk;
+    UPDATE chunks SET refs = refs - 1 WHERE id = OLD.chunk;
+  END;
+  CREATE TRIGGER chunk_unreferenced AFTER UPDATE OF refs ON chunks
+    WHEN NEW.refs <= 0 BEGIN
+    DELETE FROM chunks WHERE id = NEW.id;
+  END;
+  CREATE TRIGGER chunk_in AFTER INSERT ON chunks BEGIN
+    UPDATE volumes SET stored_bytes = stored_bytes + NEW.stored
+      WHERE id = NEW.volume;
+  END;
+  CREATE TRIGGER chunk_out AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunk_data WHERE id = OLD.id;
+    UPDATE volumes SET stored_bytes = stored_bytes - OLD.stored
+      WHERE id = OLD.volume;
+  END;
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,450 @@
+/**
+ * A store: one SQLite file holding named volumes. `Store.open` owns the
+ * file; volumes, checks, garbage collection and exports go through it.
+ *
+ * @module
+ */
+
+import { check, type CheckOptions, type CheckReport, gc, type GcReport, reap } from "./check.ts";
+import { ChunkCodec, type CodecConfig } from "./codec.ts";
+import { Core, type CoreOptions, nowNs } from "./core.ts";
+import { Db, type DbOptions } from "./db.ts";
+import {
+  AlreadyExists,
+  Busy,
+  fromSqliteError,
+  InvalidArgument,
+  NotFound,
+  NotSupported,
+  ReadOnly,
+} from "./errors.ts";
+import { plainMeta } from "./names.ts";
+import { Kind } from "./schema.ts";
+import { Tree, type VolumeRecord } from "./tree.ts";
+import type { VolumeOptions, VolumeSummary } from "./types.ts";
+import { Volume } from "./volume.ts";
+
+/** Options of {@linkcode Store.open}. */
+export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create"> {
+  /** Create the file if it does not exist (default false). */
+  create?: boolean;
+  /** Settings of the "default" volume a new store starts with; false for none. */
+  defaultVolume?: VolumeOptions | false;
+}
+
+/** Defaults of a new volume: see the README's "Choices and measurements". */
+export const VOLUME_DEFAULTS: Required<Omit<VolumeOptions, "capacity">> = {
+  chunkSize: 1 << 20,
+  compression: 3,
+  keepVersions: 10,
+};
+
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function checkVolumeName(name: string): string {
+  if (typeof name !== "string" || !VOLUME_NAME.test(name)) {
+    throw new InvalidArgument(
+      "a volume name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      String(name),
+    );
+  }
+  return name;
+}
+
+function checkVolumeOptions(o: VolumeOptions): void {
+  const cs = o.chunkSize;
+  if (
+    cs !== undefined &&
+    (!Number.isInteger(cs) || cs < 4096 || cs > 16 << 20 || (cs & (cs - 1)) !== 0)
+  ) {
+    throw new InvalidArgument("chunkSize must be a power of two from 4 KiB to 16 MiB");
+  }
+  const z = o.compression;
+  if (z !== undefined && (!Number.isInteger(z) || z < 0 || z > 19)) {
+    throw new InvalidArgument("compression must be a zstd level 1-19, or 0 for none");
+  }
+  const k = o.keepVersions;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1)) {
+    throw new InvalidArgument("keepVersions must be at least 1");
+  }
+  const c = o.capacity;
+  if (c !== undefined && c !== null && (!Number.isSafeInteger(c) || c < 0)) {
+    throw new InvalidArgument("capacity must be a number of bytes, or null");
+  }
+}
+
+interface VolumeRow {
+  id: number;
+  name: string;
+  root: number;
+  created: number;
+  chunk_size: number;
+  compression: number;
+  keep_versions: number;
+  capacity: number | null;
+  stored_bytes: number;
+  crypto: string | null;
+}
+
+function toRecord(r: VolumeRow): VolumeRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    root: r.root,
+    created: r.created,
+    chunkSize: r.chunk_size,
+    compression: r.compression,
+    keepVersions: r.keep_versions,
+    capacity: r.capacity,
+    crypto: r.crypto,
+  };
+}
+
+let codecSerial = 0;
+
+/**
+ * An open store file.
+ *
+ * @example Open (or create) a store and write a file
+ * ```ts
+ * import { Store } from "../mod.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".trove" });
+ * await Deno.remove(path);
+ * await using store = await Store.open(path, { create: true });
+ * const vol = await store.volume();
+ * await vol.mkdir("/notes", { recursive: true });
+ * await vol.writeTextFile("/notes/today.txt", "hello");
+ * console.assert((await vol.readTextFile("/notes/today.txt")) === "hello");
+ * await Deno.remove(path);
+ * ```
+ */
+export class Store implements AsyncDisposable {
+  readonly #core: Core;
+  readonly #volumes = new Map<string, Volume>();
+  readonly #codecs = new Map<number, ChunkCodec>();
+  #closing?: Promise<void>;
+
+  private constructor(core: Core) {
+    this.#core = core;
+  }
+
+  /**
+   * Opens a store file. With `create`, a missing file becomes a new store
+   * with one volume, "default". A file that is not a Trove store, or one
+   * written by a newer Trove, is refused and left untouched.
+   */
+  // deno-lint-ignore require-await
+  static async open(path: string, options: StoreOptions = {}): Promise<Store> {
+    const db = Db.open(path, options);
+    let core: Core | undefined;
+    try {
+      core = new Core(db, options);
+      const store = new Store(core);
+      if (!db.readOnly) {
+        const fresh = db.tx(() =>
+          db.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('created', ?)", Date.now())
+            .changes === 1
+        );
+        if (fresh && options.defaultVolume !== false) {
+          store.#insertVolume("default", options.defaultVolume ?? {});
+        }
+        core.startSession();
+        try {
+          reap(core, core.sessionTimeoutMs);
+        } catch (e) {
+          if (!(e instanceof Busy)) throw e;
+        }
+      }
+      return store;
+    } catch (e) {
+      core?.pool.close();
+      db.close();
+      throw e;
+    }
+  }
+
+  /** The store file's path. */
+  get path(): string {
+    return this.#core.db.path;
+  }
+
+  /** True when the store was opened read-only. */
+  get readOnly(): boolean {
+    return this.#core.readOnly;
+  }
+
+  #assertOpen(): void {
+    if (this.#core.closed) throw new InvalidArgument("the store is closed");
+  }
+
+  #assertWritable(): void {
+    this.#assertOpen();
+    if (this.#core.readOnly) throw new ReadOnly("the store is open read-only", this.path);
+  }
+
+  #insertVolume(name: string, options: VolumeOptions): void {
+    checkVolumeName(name);
+    checkVolumeOptions(options);
+    const db = this.#core.db;
+    db.tx(() => {
+      if (db.get("SELECT 1 FROM volumes WHERE name = ?", name)) {
+        throw new AlreadyExists("volume exists", name);
+      }
+      const now = nowNs();
+      const vid = db.run(
+        `INSERT INTO volumes(name, root, created, chunk_size, compression, keep_versions, capacity)
+         VALUES (?, 0, ?, ?, ?, ?, ?)`,
+        name,
+        Date.now(),
+        options.chunkSize ?? VOLUME_DEFAULTS.chunkSize,
+        options.compression ?? VOLUME_DEFAULTS.compression,
+        options.keepVersions ?? VOLUME_DEFAULTS.keepVersions,
+        options.capacity ?? null,
+      ).lastId;
+      const root = db.run(
+        `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, atime, mtime, ctime, btime)
+         VALUES (?, ${Kind.Dir}, ${0o755}, 0, 0, 2, ?, ?, ?, ?)`,
+        vid,
+        now,
+        now,
+        now,
+        now,
+      ).lastId;
+      db.run("UPDATE volumes SET root = ? WHERE id = ?", root, vid);
+    });
+  }
+
+  #row(name: string): VolumeRow {
+    const r = this.#core.db.get<VolumeRow>("SELECT * FROM volumes WHERE name = ?", name);
+    if (!r) throw new NotFound("no such volume", name);
+    return r;
+  }
+
+  /** Creates a volume and returns it. */
+  async createVolume(name: string, options: VolumeOptions = {}): Promise<Volume> {
+    this.#assertWritable();
+    await this.#core.enter();
+    this.#insertVolume(name, options);
+    return await this.volume(name);
+  }
+
+  /** Opens a volume by name (default "default"). */
+  async volume(name = "default", options: { readOnly?: boolean } = {}): Promise<Volume> {
+    this.#assertOpen();
+    await this.#core.enter();
+    const cached = this.#volumes.get(name);
+    if (cached && !options.readOnly) return cached;
+    const r = this.#row(checkVolumeName(name));
+    if (r.crypto !== null) {
+      throw new NotSupported("the volume is encrypted and this build cannot open it", name);
+    }
+    const record = toRecord(r);
+    const codec = this.#codecFor(record);
+    const vol = new Volume(
+      this.#core,
+      new Tree(this.#core, record, plainMeta),
+      codec,
+      !!options.readOnly,
+    );
+    if (!options.readOnly) this.#volumes.set(name, vol);
+    return vol;
+  }
+
+  #codecFor(record: VolumeRecord): ChunkCodec {
+    let codec = this.#codecs.get(record.id);
+    if (!codec) {
+      const config: CodecConfig = {
+        id: `${Deno.pid}.${++codecSerial}`,
+        level: record.compression,
+        volumeId: record.id,
+      };
+      codec = new ChunkCodec(config);
+      this.#codecs.set(record.id, codec);
+    }
+    return codec;
+  }
+
+  /** Every volume with its settings. */
+  async volumes(): Promise<VolumeSummary[]> {
+    this.#assertOpen();
+    await this.#core.enter();
+    return this.#core.db.all<VolumeRow>("SELECT * FROM volumes ORDER BY name").map((r) => ({
+      name: r.name,
+      id: r.id,
+      created: new Date(r.created),
+      chunkSize: r.chunk_size,
+      compression: r.compression,
+      keepVersions: r.keep_versions,
+      capacity: r.capacity,
+      storedBytes: r.stored_bytes,
+      encrypted: r.crypto !== null,
+    }));
+  }
+
+  /** Changes a volume's capacity, retention or compression of new chunks. */
+  async setVolumeOptions(
+    name: string,
+    options: Pick<VolumeOptions, "capacity" | "keepVersions" | "compression">,
+  ): Promise<void> {
+    this.#assertWritable();
+    checkVolumeOptions(options);
+    await this.#core.enter();
+    const db = this.#core.db;
+    db.tx(() => {
+      const r = this.#row(name);
+      db.run(
+        "UPDATE volumes SET capacity = ?, keep_versions = ?, compression = ? WHERE id = ?",
+        options.capacity === undefined ? r.capacity : options.capacity,
+        options.keepVersions ?? r.keep_versions,
+        options.compression ?? r.compression,
+        r.id,
+      );
+    });
+    this.#forget(name);
+  }
+
+  #forget(name: string): void {
+    const vol = this.#volumes.get(name);
+    if (vol) {
+      this.#codecs.delete(vol.id);
+      this.#volumes.delete(name);
+    }
+  }
+
+  /** Renames a volume. */
+  async renameVolume(from: string, to: string): Promise<void> {
+    this.#assertWritable();
+    checkVolumeName(to);
+    await this.#core.enter();
+    const db = this.#core.db;
+    db.tx(() => {
+      this.#row(from);
+      if (db.get("SELECT 1 FROM volumes WHERE name = ?", to)) {
+        throw new AlreadyExists("volume exists", to);
+      }
+      db.run("UPDATE volumes SET name = ? WHERE name = ?", to, from);
+    });
+    this.#forget(from);
+  }
+
+  /** Deletes a volume and everything in it. */
+  async removeVolume(name: string): Promise<void> {
+    this.#assertWritable();
+    await this.#core.enter();
+    const db = this.#core.db;
+    db.tx(() => {
+      const r = this.#row(name);
+      if (
+        db.get(
+          "SELECT 1 FROM opens o JOIN nodes n ON n.id = o.node WHERE n.volume = ? LIMIT 1",
+          r.id,
+        )
+      ) {
+        throw new Busy("files of the volume are open", name);
+      }
+      const nodes = "SELECT id FROM nodes WHERE volume = ?";
+      db.run(
+        `DELETE FROM extents WHERE version IN (SELECT id FROM versions WHERE node IN (${nodes}))`,
+        r.id,
+      );
+      db.run(`DELETE FROM versions WHERE node IN (${nodes})`, r.id);
+      db.run(`DELETE FROM xattrs WHERE node IN (${nodes})`, r.id);
+      db.run(`DELETE FROM entries WHERE parent IN (${nodes})`, r.id);
+      db.run("DELETE FROM nodes WHERE volume = ?", r.id);
+      db.run("DELETE FROM chunks WHERE volume = ?", r.id);
+      db.run("DELETE FROM volumes WHERE id = ?", r.id);
+    });
+    this.#forget(name);
+  }
+
+  /**
+   * Checks every invariant of the store (see the README's format section);
+   * `verify` also reads and re-hashes every chunk, `repair` fixes what can
+   * be fixed without guessing.
+   */
+  async check(options: CheckOptions = {}): Promise<CheckReport> {
+    this.#assertOpen();
+    await this.#core.enter();
+    const codecOf = (id: number) => {
+      const r = this.#core.db.get<VolumeRow>("SELECT * FROM volumes WHERE id = ?", id);
+      return r && r.crypto === null ? this.#codecFor(toRecord(r)) : this.#codecs.get(id) ?? null;
+    };
+    return check(this.#core, codecOf, options);
+  }
+
+  /**
+   * Reaps sessions of dead processes (silent for `sessionTimeoutMs`, default
+   * the store's), drops what they left half-written, and returns free space
+   * to the file system.
+   */
+  async gc(options: { sessionTimeoutMs?: number } = {}): Promise<GcReport> {
+    this.#assertWritable();
+    await this.#core.enter();
+    return gc(this.#core, options.sessionTimeoutMs ?? this.#core.sessionTimeoutMs);
+  }
+
+  /** Moves the write-ahead log into the main file (a checkpoint). */
+  async checkpoint(): Promise<void> {
+    this.#assertOpen();
+    await this.#core.enter();
+    this.#core.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  /**
+   * Writes a consistent, compacted copy of the live store to `dest`: written
+   * beside it first and renamed into place; an existing `dest` is refused.
+   */
+  async export(dest: string): Promise<void> {
+    this.#assertOpen();
+    await this.#core.enter();
+    try {
+      await Deno.lstat(dest);
+      throw new AlreadyExists("destination exists", dest);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const tmp = `${dest}.partial-${Deno.pid}-${Date.now()}`;
+    try {
+      await this.#core.db.backupTo(tmp);
+      await Deno.rename(tmp, dest);
+    } catch (e) {
+      for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(tmp + suffix).catch(() => {});
+      throw fromSqliteError(e, dest);
+    }
+  }
+
+  /**
+   * Commits and closes open handles, ends this process's session and closes
+   * the file. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const core = this.#core;
+    const errors: unknown[] = [];
+    await core.enter();
+    for (const c of [...core.contents.values(), ...core.isolated]) {
+      await c.closeAll().catch((e) => errors.push(e));
+    }
+    core.closed = true;
+    try {
+      if (!core.readOnly) core.endSession();
+    } catch (e) {
+      errors.push(e);
+    }
+    core.pool.close();
+    try {
+      if (!core.readOnly) core.db.exec("PRAGMA optimize");
+    } catch { /* best effort */ }
+    core.db.close();
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** `await using store = await Store.open(...)` closes the store. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

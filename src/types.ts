@@ -1,0 +1,209 @@
+/**
+ * Public types of the volume API, shaped after Deno's own file API.
+ *
+ * @module
+ */
+
+/** What `stat`, `lstat` and `FileHandle.stat` return; like `Deno.FileInfo`. */
+export interface FileInfo {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  /** Bytes of content (files) or of the target path (symlinks). */
+  size: number;
+  mtime: Date;
+  atime: Date;
+  /** Time of the last change to content or metadata. */
+  ctime: Date;
+  birthtime: Date;
+  /** Nanosecond timestamps, for callers that need the full precision. */
+  mtimeNs: bigint;
+  atimeNs: bigint;
+  ctimeNs: bigint;
+  birthtimeNs: bigint;
+  /** `st_mode`: file type bits and permission bits, as in `Deno.FileInfo`. */
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  /** The node id: stable for the life of the node, unique in the store. */
+  ino: number;
+  /** The volume's id. */
+  dev: number;
+  blksize: number;
+  /** 512-byte blocks of logical content. */
+  blocks: number;
+  /** The current version's number (files with content), else null. */
+  version: number | null;
+}
+
+/** One entry of `readDir`; like `Deno.DirEntry`, plus its node id. */
+export interface DirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  ino: number;
+}
+
+/** An entry with full metadata, from `readDirPlus`. */
+export interface DirEntryPlus extends DirEntry {
+  info: FileInfo;
+}
+
+/** Options of `open`; like `Deno.OpenOptions`. */
+export interface OpenOptions {
+  read?: boolean;
+  write?: boolean;
+  append?: boolean;
+  truncate?: boolean;
+  create?: boolean;
+  createNew?: boolean;
+  /** Permission bits for a created file (default 0o644). */
+  mode?: number;
+  /**
+   * Keep uncommitted writes private to this handle until it commits (on
+   * `sync` or `close`), the way another process would see them. Default:
+   * handles of one node in one process share their writes, as in POSIX.
+   */
+  isolated?: boolean;
+}
+
+/**
+ * Python-style open modes: `r` read, `w` truncate or create, `a` append or
+ * create, `x` create new; `+` adds the other direction.
+ */
+export type OpenMode = "r" | "r+" | "w" | "w+" | "a" | "a+" | "x" | "x+";
+
+/** Options of `writeFile` and `writeTextFile`; like `Deno.WriteFileOptions`. */
+export interface WriteFileOptions {
+  append?: boolean;
+  create?: boolean;
+  createNew?: boolean;
+  mode?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `mkdir`; like `Deno.MkdirOptions`. */
+export interface MkdirOptions {
+  recursive?: boolean;
+  mode?: number;
+}
+
+/** Options of `remove`; like `Deno.RemoveOptions`. */
+export interface RemoveOptions {
+  recursive?: boolean;
+}
+
+/** Options of `rename` beyond Deno's (for the kernel mount). */
+export interface RenameOptions {
+  /** Fail with `AlreadyExists` instead of replacing (`RENAME_NOREPLACE`). */
+  noReplace?: boolean;
+  /** Swap the two entries atomically (`RENAME_EXCHANGE`). */
+  exchange?: boolean;
+}
+
+/** Options of `copy` (trees). */
+export interface CopyOptions {
+  /** Replace an existing destination (default: fail with `AlreadyExists`). */
+  overwrite?: boolean;
+  /** Keep access and modification times (default: true). */
+  preserveTimestamps?: boolean;
+}
+
+/** Options of `walk`; like the standard library's `walk`. */
+export interface WalkOptions {
+  maxDepth?: number;
+  includeFiles?: boolean;
+  includeDirs?: boolean;
+  includeSymlinks?: boolean;
+  followSymlinks?: boolean;
+  exts?: string[];
+  match?: RegExp[];
+  skip?: RegExp[];
+}
+
+/** One entry `walk` and `glob` yield: an entry with its full path. */
+export interface WalkEntry extends DirEntry {
+  path: string;
+}
+
+/** Metadata changes for `setAttributes` (the kernel mount's setattr). */
+export interface SetAttributes {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** Nanoseconds since the epoch, or "now". */
+  atime?: bigint | "now";
+  mtime?: bigint | "now";
+}
+
+/** One stored version of a file. */
+export interface VersionInfo {
+  /** 1, 2, 3… per file; restore takes this number. */
+  version: number;
+  size: number;
+  mtime: Date;
+  /** When this version was committed. */
+  created: Date;
+  current: boolean;
+}
+
+/** Options of `setXattr`. */
+export interface XattrOptions {
+  /** Fail with `AlreadyExists` if the attribute exists (`XATTR_CREATE`). */
+  create?: boolean;
+  /** Fail with `NoAttribute` if it does not (`XATTR_REPLACE`). */
+  replace?: boolean;
+}
+
+/** Options for creating a volume. */
+export interface VolumeOptions {
+  /** Chunk size in bytes (power of two, 4 KiB..16 MiB); default 1 MiB. */
+  chunkSize?: number;
+  /** zstd level 1..19, or 0 for none; default 3. */
+  compression?: number;
+  /** Versions each file keeps, the current one included; default 10. */
+  keepVersions?: number;
+  /** Stored bytes the volume may hold; default unlimited. */
+  capacity?: number | null;
+}
+
+/** What `Store.volumes()` lists. */
+export interface VolumeSummary {
+  name: string;
+  id: number;
+  created: Date;
+  chunkSize: number;
+  compression: number;
+  keepVersions: number;
+  capacity: number | null;
+  storedBytes: number;
+  encrypted: boolean;
+}
+
+/** What `Volume.info()` reports. */
+export interface VolumeInfo {
+  name: string;
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Sum of the current sizes of all files. */
+  logicalBytes: number;
+  /** Bytes all versions and copies refer to, before dedup. */
+  referencedBytes: number;
+  /** Distinct chunk bytes, after dedup and before compression. */
+  uniqueBytes: number;
+  /** Bytes the volume's chunks occupy in the store. */
+  storedBytes: number;
+  savedByDedup: number;
+  savedByCompression: number;
+  chunks: number;
+  versions: number;
+  capacity: number | null;
+  /** Capacity minus stored bytes; null when unlimited. */
+  free: number | null;
+  /** Stored bytes over capacity, 0..1; null when unlimited. */
+  utilisation: number | null;
+}

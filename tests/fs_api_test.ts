@@ -1,0 +1,270 @@
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import {
+  AlreadyExists,
+  FilesystemLoop,
+  InvalidArgument,
+  IsADirectory,
+  NotADirectory,
+  NotEmpty,
+  NotFound,
+  PermissionDenied,
+} from "../mod.ts";
+import { randomBytes, sameBytes, tempStore } from "./_helpers.ts";
+
+Deno.test("writeFile() then readFile() returns the same bytes, small and large", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const small = new TextEncoder().encode("hello");
+  await vol.writeFile("/small.txt", small);
+  assert(sameBytes(await vol.readFile("/small.txt"), small));
+  const large = randomBytes(3 * vol.chunkSize + 12345);
+  await vol.writeFile("/large.bin", large);
+  assert(sameBytes(await vol.readFile("/large.bin"), large));
+  await vol.writeFile("/empty", new Uint8Array());
+  assertEquals((await vol.readFile("/empty")).length, 0);
+});
+
+Deno.test("writeFile() accepts a ReadableStream", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const parts = [randomBytes(700_000, 1), randomBytes(900_000, 2), randomBytes(5, 3)];
+  const stream = ReadableStream.from(parts);
+  await vol.writeFile("/streamed", stream);
+  const back = await vol.readFile("/streamed");
+  assertEquals(back.length, 1_600_005);
+  assert(sameBytes(back.subarray(700_000, 1_600_000), parts[1]));
+});
+
+Deno.test("writeFile() honours append, create and createNew", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/log", "a");
+  await vol.writeTextFile("/log", "b", { append: true });
+  assertEquals(await vol.readTextFile("/log"), "ab");
+  await assertRejects(() => vol.writeTextFile("/nope", "x", { create: false }), NotFound);
+  await assertRejects(() => vol.writeTextFile("/log", "x", { createNew: true }), AlreadyExists);
+  assertEquals(await vol.readTextFile("/log"), "ab");
+});
+
+Deno.test("stat() and lstat() describe files, directories and symlinks like Deno.FileInfo", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/d");
+  await vol.writeTextFile("/d/f", "12345");
+  await vol.symlink("/d/f", "/link");
+  const f = await vol.stat("/link");
+  assert(f.isFile && !f.isSymlink);
+  assertEquals(f.size, 5);
+  assertEquals(f.mode & 0o170000, 0o100000);
+  assertEquals(f.nlink, 1);
+  const l = await vol.lstat("/link");
+  assert(l.isSymlink && !l.isFile);
+  assertEquals(l.size, "/d/f".length);
+  const d = await vol.stat("/d");
+  assert(d.isDirectory);
+  assertEquals(d.nlink, 2);
+  assertEquals((await vol.stat("/")).nlink, 3);
+  assert(f.mtime instanceof Date && f.mtimeNs > 0n);
+});
+
+Deno.test("readDir() lists entries in name order, in pages for big directories", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/many");
+  await vol.batch(async () => {
+    for (let i = 0; i < 1200; i++) {
+      await vol.writeTextFile(`/many/f${String(i).padStart(4, "0")}`, "x");
+    }
+  });
+  const names: string[] = [];
+  for await (const e of vol.readDir("/many")) names.push(e.name);
+  assertEquals(names.length, 1200);
+  assertEquals(names[0], "f0000");
+  assertEquals(names[1199], "f1199");
+  assertEquals([...names].sort(), names);
+});
+
+Deno.test("mkdir() with recursive creates parents and tolerates existing directories", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/a/b/c", { recursive: true });
+  await vol.mkdir("/a/b/c", { recursive: true });
+  assert((await vol.stat("/a/b/c")).isDirectory);
+  await assertRejects(() => vol.mkdir("/a"), AlreadyExists);
+  await assertRejects(() => vol.mkdir("/x/y"), NotFound);
+  await vol.writeTextFile("/a/file", "");
+  await assertRejects(() => vol.mkdir("/a/file/sub", { recursive: true }), AlreadyExists);
+});
+
+Deno.test("remove() deletes files and empty directories, trees only with recursive", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/t/u", { recursive: true });
+  await vol.writeTextFile("/t/u/f", "x");
+  await assertRejects(() => vol.remove("/t"), NotEmpty);
+  assert(await vol.exists("/t/u/f"));
+  await vol.remove("/t", { recursive: true });
+  assert(!(await vol.exists("/t")));
+  await assertRejects(() => vol.remove("/t"), NotFound);
+  await assertRejects(() => vol.remove("/"), InvalidArgument);
+  const report = await t.store.check();
+  assert(report.ok, JSON.stringify(report.problems));
+  assertEquals((await vol.info()).chunks, 0);
+});
+
+Deno.test("rename() moves entries and replaces like POSIX", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/a");
+  await vol.mkdir("/b");
+  await vol.writeTextFile("/a/one", "1");
+  await vol.writeTextFile("/b/two", "2");
+  await vol.rename("/a/one", "/b/two");
+  assertEquals(await vol.readTextFile("/b/two"), "1");
+  assert(!(await vol.exists("/a/one")));
+  await vol.mkdir("/a/sub");
+  await vol.rename("/a/sub", "/b/sub");
+  assertEquals((await vol.stat("/a")).nlink, 2);
+  assertEquals((await vol.stat("/b")).nlink, 3);
+  await vol.mkdir("/empty");
+  await vol.rename("/b/sub", "/empty");
+  assert((await vol.stat("/empty")).isDirectory);
+  await assertRejects(() => vol.rename("/b/two", "/empty"), IsADirectory);
+  await assertRejects(() => vol.rename("/empty", "/b/two"), NotADirectory);
+  await vol.writeTextFile("/empty/x", "x");
+  await vol.mkdir("/full");
+  await vol.writeTextFile("/full/y", "y");
+  await assertRejects(() => vol.rename("/empty", "/full"), NotEmpty);
+  await assertRejects(() => vol.rename("/b", "/b/inner"), InvalidArgument);
+  await assertRejects(() => vol.rename("/b/two", "/empty/x", { noReplace: true }), AlreadyExists);
+  await vol.rename("/b/two", "/empty/x", { exchange: true });
+  assertEquals(await vol.readTextFile("/b/two"), "x");
+  assertEquals(await vol.readTextFile("/empty/x"), "1");
+  assert((await t.store.check()).ok);
+});
+
+Deno.test("copyFile() shares chunks and copies permissions", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeFile("/src", randomBytes(2_000_000));
+  await vol.chmod("/src", 0o600);
+  const before = (await vol.info()).storedBytes;
+  await vol.copyFile("/src", "/dst");
+  assertEquals((await vol.info()).storedBytes, before);
+  assert(sameBytes(await vol.readFile("/dst"), await vol.readFile("/src")));
+  assertEquals((await vol.stat("/dst")).mode & 0o777, 0o600);
+  await assertRejects(() => vol.copyFile("/", "/x"), IsADirectory);
+});
+
+Deno.test("symlink(), readLink() and realPath() resolve relative and absolute targets", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/x/y", { recursive: true });
+  await vol.writeTextFile("/x/y/target", "T");
+  await vol.symlink("y/target", "/x/rel");
+  await vol.symlink("/x/y", "/abs");
+  await vol.symlink("../rel", "/x/y/up");
+  assertEquals(await vol.readLink("/x/rel"), "y/target");
+  assertEquals(await vol.readTextFile("/x/rel"), "T");
+  assertEquals(await vol.readTextFile("/abs/target"), "T");
+  assertEquals(await vol.readTextFile("/x/y/up"), "T");
+  assertEquals(await vol.realPath("/abs/../abs/target"), "/x/y/target");
+  assertEquals(await vol.realPath("/x/y/up"), "/x/y/target");
+  await assertRejects(() => vol.readLink("/x"), InvalidArgument);
+  await vol.symlink("dangling-target", "/d");
+  await vol.writeTextFile("/d", "created through the link");
+  assertEquals(await vol.readTextFile("/dangling-target"), "created through the link");
+});
+
+Deno.test("symlink loops fail with FilesystemLoop", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.symlink("/b", "/a");
+  await vol.symlink("/a", "/b");
+  await vol.symlink("self", "/self");
+  await assertRejects(() => vol.readFile("/a"), FilesystemLoop);
+  await assertRejects(() => vol.stat("/self"), FilesystemLoop);
+  assert((await vol.lstat("/a")).isSymlink);
+});
+
+Deno.test("link() makes hard links that share content and count nlink", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/orig", "shared");
+  await vol.link("/orig", "/hard");
+  assertEquals((await vol.stat("/orig")).nlink, 2);
+  assertEquals((await vol.stat("/orig")).ino, (await vol.stat("/hard")).ino);
+  await vol.writeTextFile("/hard", "changed");
+  assertEquals(await vol.readTextFile("/orig"), "changed");
+  await vol.remove("/orig");
+  assertEquals((await vol.stat("/hard")).nlink, 1);
+  assertEquals(await vol.readTextFile("/hard"), "changed");
+  await vol.mkdir("/dir");
+  await assertRejects(() => vol.link("/dir", "/dirlink"), PermissionDenied);
+  assert((await t.store.check()).ok);
+});
+
+Deno.test("truncate() shrinks and grows; the gap reads as zeros", async () => {
+  await using t = await tempStore({ defaultVolume: { chunkSize: 4096 } });
+  const vol = await t.store.volume();
+  const data = randomBytes(10_000);
+  await vol.writeFile("/f", data);
+  await vol.truncate("/f", 5000);
+  assert(sameBytes(await vol.readFile("/f"), data.subarray(0, 5000)));
+  await vol.truncate("/f", 12_000);
+  const grown = await vol.readFile("/f");
+  assertEquals(grown.length, 12_000);
+  assert(sameBytes(grown.subarray(0, 5000), data.subarray(0, 5000)));
+  assert(grown.subarray(5000).every((b) => b === 0));
+  await vol.truncate("/f");
+  assertEquals((await vol.stat("/f")).size, 0);
+  assert((await t.store.check()).ok);
+});
+
+Deno.test("utime(), chmod() and chown() change metadata", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/f", "x");
+  await vol.utime("/f", new Date("2001-02-03T04:05:06Z"), 1_000_000_000.5);
+  const s = await vol.stat("/f");
+  assertEquals(s.atime.toISOString(), "2001-02-03T04:05:06.000Z");
+  assertEquals(s.mtimeNs, 1_000_000_000_500_000_000n);
+  await vol.chmod("/f", 0o4751);
+  assertEquals((await vol.stat("/f")).mode & 0o7777, 0o4751);
+  await vol.chown("/f", 1000, 100);
+  const o = await vol.stat("/f");
+  assertEquals([o.uid, o.gid], [1000, 100]);
+});
+
+Deno.test("readFile() of a directory fails with IsADirectory, readDir() of a file with NotADirectory", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/d");
+  await vol.writeTextFile("/f", "x");
+  await assertRejects(() => vol.readFile("/d"), IsADirectory);
+  await assertRejects(async () => {
+    for await (const _ of vol.readDir("/f")) { /* nothing */ }
+  }, NotADirectory);
+  await assertRejects(() => vol.readFile("/f/inside"), NotADirectory);
+});
+
+Deno.test("extended attributes are set, listed, read and removed", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/f", "x");
+  await vol.setXattr("/f", "user.colour", "blue");
+  await vol.setXattr("/f", "user.bin", new Uint8Array([0, 1, 2]));
+  assertEquals(await vol.listXattrs("/f"), ["user.bin", "user.colour"]);
+  assertEquals(new TextDecoder().decode(await vol.getXattr("/f", "user.colour")), "blue");
+  await assertRejects(
+    () => vol.setXattr("/f", "user.colour", "red", { create: true }),
+    AlreadyExists,
+  );
+  await assertRejects(() => vol.setXattr("/f", "user.new", "x", { replace: true }), NotFound);
+  await vol.removeXattr("/f", "user.colour");
+  await assertRejects(() => vol.getXattr("/f", "user.colour"), NotFound);
+  await assertRejects(
+    () => vol.setXattr("/f", "user.big", new Uint8Array(65537)),
+    InvalidArgument,
+  );
+});

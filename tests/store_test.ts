@@ -1,0 +1,158 @@
+import { DatabaseSync } from "node:sqlite";
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { AlreadyExists, InvalidArgument, NotFound, NotSupported, ReadOnly, Store } from "../mod.ts";
+import { digest, ignoreWithout, randomBytes, run, tempDir, tempStore } from "./_helpers.ts";
+
+Deno.test("a store persists across close and reopen", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/d");
+  await vol.writeFile("/d/f", randomBytes(1_234_567));
+  await t.store.close();
+  await using again = await Store.open(t.path);
+  const v2 = await again.volume();
+  assertEquals((await v2.readFile("/d/f")).length, 1_234_567);
+  assert((await again.check({ verify: true })).ok);
+});
+
+Deno.test("Store.open() of a missing file without create fails with NotFound", async () => {
+  await using d = await tempDir();
+  await assertRejects(() => Store.open(`${d.path}/none.trove`), NotFound);
+  await assertRejects(() => Store.open(`${d.path}/none.trove`, { readOnly: true }), NotFound);
+});
+
+Deno.test("a read-only store serves reads and refuses every write with ReadOnly", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.mkdir("/d");
+  await vol.writeTextFile("/d/f", "content");
+  await vol.setXattr("/d/f", "user.a", "1");
+  await t.store.close();
+  const before = await digest(await Deno.readFile(t.path));
+  await using ro = await Store.open(t.path, { readOnly: true });
+  const r = await ro.volume();
+  assertEquals(await r.readTextFile("/d/f"), "content");
+  assertEquals((await r.stat("/d")).isDirectory, true);
+  const writes: [string, () => Promise<unknown>][] = [
+    ["writeFile", () => r.writeTextFile("/d/f", "x")],
+    ["writeFile new", () => r.writeTextFile("/new", "x")],
+    ["mkdir", () => r.mkdir("/e")],
+    ["remove", () => r.remove("/d/f")],
+    ["rename", () => r.rename("/d/f", "/g")],
+    ["copy", () => r.copy("/d", "/d2")],
+    ["copyFile", () => r.copyFile("/d/f", "/h")],
+    ["symlink", () => r.symlink("/d/f", "/s")],
+    ["link", () => r.link("/d/f", "/l")],
+    ["truncate", () => r.truncate("/d/f")],
+    ["utime", () => r.utime("/d/f", 1, 1)],
+    ["chmod", () => r.chmod("/d/f", 0o600)],
+    ["setXattr", () => r.setXattr("/d/f", "user.b", "2")],
+    ["removeXattr", () => r.removeXattr("/d/f", "user.a")],
+    ["open for write", () => r.open("/d/f", "r+")],
+    ["restore", () => r.restore("/d/f", 1)],
+    ["batch", () => r.batch(() => {})],
+    ["createVolume", () => ro.createVolume("other")],
+    ["removeVolume", () => ro.removeVolume("default")],
+    ["gc", () => ro.gc()],
+  ];
+  for (const [name, fn] of writes) {
+    const e = await assertRejects(fn, ReadOnly);
+    assert(e instanceof ReadOnly, name);
+  }
+  assert((await ro.check()).ok);
+  await ro.close();
+  assertEquals(await digest(await Deno.readFile(t.path)), before);
+});
+
+Deno.test("a volume opened read-only refuses writes while others write", async () => {
+  await using t = await tempStore();
+  const rw = await t.store.volume();
+  await rw.writeTextFile("/f", "1");
+  const ro = await t.store.volume("default", { readOnly: true });
+  await assertRejects(() => ro.writeTextFile("/f", "2"), ReadOnly);
+  await rw.writeTextFile("/f", "3");
+  assertEquals(await ro.readTextFile("/f"), "3");
+});
+
+Deno.test("a file that is not a Trove store is refused and left untouched", async () => {
+  await using d = await tempDir();
+  const junk = `${d.path}/junk.bin`;
+  await Deno.writeFile(junk, randomBytes(10_000));
+  const other = `${d.path}/other.db`;
+  const db = new DatabaseSync(other);
+  db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+  db.close();
+  for (const path of [junk, other]) {
+    const before = await digest(await Deno.readFile(path));
+    await assertRejects(() => Store.open(path), InvalidArgument, "not a Trove store");
+    await assertRejects(() => Store.open(path, { create: true }), InvalidArgument);
+    assertEquals(await digest(await Deno.readFile(path)), before);
+  }
+});
+
+Deno.test("a store from a newer format version is refused with NotSupported", async () => {
+  await using t = await tempStore();
+  await t.store.close();
+  const db = new DatabaseSync(t.path);
+  db.exec("PRAGMA user_version = 99");
+  db.close();
+  const before = await digest(await Deno.readFile(t.path));
+  await assertRejects(() => Store.open(t.path), NotSupported, "newer");
+  assertEquals(await digest(await Deno.readFile(t.path)), before);
+});
+
+Deno.test("volumes are created, listed, renamed and removed", async () => {
+  await using t = await tempStore();
+  const a = await t.store.createVolume("photos", { chunkSize: 65536, capacity: 1e6 });
+  await a.writeTextFile("/x", "x");
+  await assertRejects(() => t.store.createVolume("photos"), AlreadyExists);
+  await assertRejects(() => t.store.createVolume("bad/name"), InvalidArgument);
+  await assertRejects(() => t.store.createVolume("ok", { chunkSize: 1000 }), InvalidArgument);
+  const names = (await t.store.volumes()).map((v) => v.name);
+  assertEquals(names, ["default", "photos"]);
+  await t.store.renameVolume("photos", "pictures");
+  const p = await t.store.volume("pictures");
+  assertEquals(await p.readTextFile("/x"), "x");
+  assertEquals(p.chunkSize, 65536);
+  await assertRejects(() => t.store.volume("photos"), NotFound);
+  await t.store.removeVolume("pictures");
+  assertEquals((await t.store.volumes()).map((v) => v.name), ["default"]);
+  assert((await t.store.check()).ok);
+});
+
+Deno.test("export() writes a consistent copy beside the live store and refuses to overwrite", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeFile("/f", randomBytes(2_000_000));
+  const dest = `${t.dir}/copy.trove`;
+  await t.store.export(dest);
+  await assertRejects(() => t.store.export(dest), AlreadyExists);
+  await vol.writeTextFile("/after", "not in the copy");
+  await using copy = await Store.open(dest, { readOnly: true });
+  const cv = await copy.volume();
+  assertEquals((await cv.readFile("/f")).length, 2_000_000);
+  assert(!(await cv.exists("/after")));
+  assert((await copy.check({ verify: true })).ok);
+});
+
+Deno.test({
+  name: "the stock sqlite3 shell opens a store and finds it consistent",
+  ignore: ignoreWithout("sqlite3"),
+  async fn() {
+    await using t = await tempStore();
+    const vol = await t.store.volume();
+    await vol.writeTextFile("/hello.txt", "hello");
+    await t.store.close();
+    const { stdout } = await run("sqlite3", [
+      t.path,
+      "PRAGMA application_id; PRAGMA user_version; PRAGMA integrity_check; SELECT name FROM volumes; SELECT CAST(key AS TEXT) FROM entries;",
+    ]);
+    assertEquals(stdout.trim().split("\n"), [
+      String(0x54524f56),
+      "1",
+      "ok",
+      "default",
+      "hello.txt",
+    ]);
+  },
+});
