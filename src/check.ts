@@ -138,10 +138,15 @@ export function gc(core: Core, timeoutMs: number): GcReport {
     db.run("DELETE FROM chunk_data WHERE id NOT IN (SELECT id FROM chunks)");
     return n;
   });
-  db.exec("PRAGMA incremental_vacuum");
-  try {
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } catch { /* readers elsewhere: the WAL is reused instead */ }
+  // Checkpoint first, so the vacuum's page moves do not stack on a full WAL.
+  const checkpoint = () => {
+    try {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch { /* readers elsewhere: the WAL is reused instead */ }
+  };
+  checkpoint();
+  db.all("PRAGMA incremental_vacuum");
+  checkpoint();
   return { ...reaped, chunksDropped, fileBytesFreed: Math.max(0, before - fileBytes(db)) };
 }
 

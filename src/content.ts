@@ -55,8 +55,9 @@ class Mutex {
 }
 
 /**
- * Checks that the volume has room for what this transaction added: call
- * with the stored-byte count read at the transaction's start.
+ * Checks that the volume, and the disk under the store, have room for what
+ * this transaction added: call with the stored-byte count read at the
+ * transaction's start, before it commits.
  */
 export function checkQuota(tree: Tree, before: number): void {
   const r = tree.db.get<{ stored: number; capacity: number | null }>(
@@ -68,6 +69,7 @@ export function checkQuota(tree: Tree, before: number): void {
       `volume "${tree.vol.name}" is full (${r.stored} of ${r.capacity} bytes)`,
     );
   }
+  tree.core.checkDisk(r.stored - before);
 }
 
 /** Stored bytes of the volume now. */

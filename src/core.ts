@@ -7,9 +7,11 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { statfsSync } from "node:fs";
 import { ChunkCache } from "./chunks.ts";
 import { CodecPool } from "./codec_pool.ts";
 import type { Db } from "./db.ts";
+import { QuotaExceeded } from "./errors.ts";
 
 /** Tunables of an open store. */
 export interface CoreOptions {
@@ -21,6 +23,13 @@ export interface CoreOptions {
   workers?: number;
   /** A session silent for this long is presumed dead (default 60 s). */
   sessionTimeoutMs?: number;
+  /**
+   * Free disk space to keep untouched so deletes still work when the disk
+   * fills up (default: 1% of the file system, at least 8 and at most 64
+   * MiB). Needs `--allow-sys=statfs`; without it only SQLite's own
+   * disk-full error applies.
+   */
+  diskReserveBytes?: number;
 }
 
 /** A function the store runs to release a content when it closes. */
@@ -55,6 +64,8 @@ export class Core {
   /** Contents not in `contents` (isolated handles) still to close. */
   readonly isolated: Set<Closable & { nodeId: number }> = new Set();
   readonly #batch = new AsyncLocalStorage<Core>();
+  readonly #reserve?: number;
+  #statfs = true;
   #gate: Promise<void> | null = null;
   #heartbeat?: ReturnType<typeof setInterval>;
   closed = false;
@@ -65,6 +76,40 @@ export class Core {
     this.cache = new ChunkCache(options.chunkCacheBytes ?? 32 << 20);
     this.verifyReads = options.verifyReads ?? true;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 60_000;
+    this.#reserve = options.diskReserveBytes;
+  }
+
+  /**
+   * Refuses, with `QuotaExceeded`, a transaction adding `bytes` of content
+   * when that would leave less than the disk reserve free.
+   */
+  checkDisk(bytes: number): void {
+    if (!this.#statfs || bytes <= 0 || this.db.path === ":memory:") return;
+    let free: number;
+    let total: number;
+    try {
+      const dir = this.db.path.includes("/")
+        ? this.db.path.slice(0, this.db.path.lastIndexOf("/")) || "/"
+        : ".";
+      const s = statfsSync(dir);
+      free = s.bavail * s.bsize;
+      total = s.blocks * s.bsize;
+    } catch {
+      this.#statfs = false; // no permission or no support: rely on SQLITE_FULL
+      return;
+    }
+    const reserve = this.#reserve ?? Math.min(64 << 20, Math.max(8 << 20, total / 100));
+    // New bytes go to the WAL first and to the main file at the checkpoint,
+    // which also needs room for whatever the WAL holds already.
+    let wal = 0;
+    try {
+      wal = Deno.statSync(this.db.path + "-wal").size;
+    } catch { /* no WAL yet */ }
+    if (free - wal - 2 * bytes < reserve) {
+      throw new QuotaExceeded(
+        `the disk holding the store is full (${free} bytes free, ${reserve} kept in reserve for deletes)`,
+      );
+    }
   }
 
   /** Ids of every node this process has open. */

@@ -110,6 +110,8 @@ export class Db {
         this.raw.exec("PRAGMA journal_mode = WAL");
       }
       this.raw.exec("PRAGMA synchronous = NORMAL");
+      // After a checkpoint resets the WAL, shrink it back to this size.
+      this.raw.exec("PRAGMA journal_size_limit = 67108864");
     }
     this.raw.exec("PRAGMA temp_store = MEMORY");
     this.raw.exec("PRAGMA cache_size = -16384");
@@ -278,7 +280,7 @@ export class Db {
     const copy = new DatabaseSync(dest);
     try {
       copy.exec("PRAGMA journal_mode = DELETE");
-      copy.exec("PRAGMA incremental_vacuum");
+      copy.prepare("PRAGMA incremental_vacuum").all();
     } finally {
       copy.close();
     }
