@@ -404,10 +404,11 @@ export function check(
           size: number;
           codec: number;
           hash: Uint8Array;
+          crc: number | null;
           data: Uint8Array | null;
         }
       >(
-        `SELECT c.id, c.volume, c.size, c.codec, c.hash, d.data FROM chunks c
+        `SELECT c.id, c.volume, c.size, c.codec, c.hash, c.crc, d.data FROM chunks c
          LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id > ? ORDER BY c.id LIMIT 64`,
         after,
       );
@@ -417,7 +418,7 @@ export function check(
         const codec = codecs.get(r.volume);
         if (!codec || r.data === null) continue;
         try {
-          codec.decode(r.data, r.codec, r.hash, r.size, true);
+          codec.decode(r.data, r.codec, r.hash, r.size, r.crc, true);
           bytesVerified += r.size;
         } catch (e) {
           if (!(e instanceof Corrupt)) throw e;

@@ -8,6 +8,7 @@
 
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import type { Db } from "./db.ts";
+import { noteAllocation } from "./core.ts";
 import { Corrupt } from "./errors.ts";
 
 /**
@@ -23,12 +24,13 @@ export function putChunk(db: Db, volume: number, enc: EncodedChunk): number {
   );
   if (found) return found.id;
   const { lastId } = db.run(
-    "INSERT INTO chunks(volume, hash, size, stored, codec) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO chunks(volume, hash, size, stored, codec, crc) VALUES (?, ?, ?, ?, ?, ?)",
     volume,
     enc.hash,
     enc.size,
     enc.data.length,
     enc.codec,
+    enc.crc,
   );
   db.run("INSERT INTO chunk_data(id, data) VALUES (?, ?)", lastId, enc.data);
   return lastId;
@@ -75,25 +77,31 @@ interface ChunkRow {
   size: number;
   codec: number;
   hash: Uint8Array;
+  crc: number | null;
   data: Uint8Array | null;
 }
 
-/** Reads and decodes one chunk; `Corrupt` if it is missing or damaged. */
+/**
+ * Reads and decodes one chunk, checking its checksum or seal (and, with
+ * `rehash`, its id); `Corrupt` if it is missing or damaged.
+ */
 export function loadChunk(
   db: Db,
   codec: ChunkCodec,
   cache: ChunkCache,
   id: number,
-  verify: boolean,
+  rehash: boolean,
 ): Uint8Array {
   const hit = cache.get(id);
   if (hit) return hit;
   const row = db.get<ChunkRow>(
-    "SELECT c.size, c.codec, c.hash, d.data FROM chunks c LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?",
+    `SELECT c.size, c.codec, c.hash, c.crc, d.data FROM chunks c
+     LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?`,
     id,
   );
   if (!row || row.data === null) throw new Corrupt(`chunk ${id} is missing`);
-  const plain = codec.decode(row.data, row.codec, row.hash, row.size, verify);
+  noteAllocation(row.data.length + row.size);
+  const plain = codec.decode(row.data, row.codec, row.hash, row.size, row.crc, rehash);
   cache.set(id, plain);
   return plain;
 }

@@ -48,7 +48,12 @@ export interface EncodedChunk {
   codec: number;
   /** Plaintext length. */
   size: number;
+  /** CRC-32 of the plaintext, checked on every read; null when sealed. */
+  crc: number | null;
 }
+
+/** Bytes sampled (three windows) to decide whether compressing is worth it. */
+const PROBE = 8192;
 
 /** Builds a {@linkcode Sealer} from a key; registered by the crypto layer. */
 export type SealerFactory = (key: Uint8Array) => Sealer;
@@ -85,7 +90,7 @@ export class ChunkCodec {
    * const codec = new ChunkCodec({ id: "v1", level: 3, volumeId: 1 });
    * const plain = new TextEncoder().encode("hello ".repeat(100));
    * const enc = codec.encode(plain);
-   * const back = codec.decode(enc.data, enc.codec, enc.hash, enc.size, true);
+   * const back = codec.decode(enc.data, enc.codec, enc.hash, enc.size, enc.crc, true);
    * console.assert(back.length === plain.length && enc.data.length < plain.length);
    * ```
    */
@@ -117,35 +122,55 @@ export class ChunkCodec {
     return ad;
   }
 
+  /**
+   * True when compressing is unlikely to pay: zstd level 1 on three small
+   * windows barely shrinks them (random, encrypted or already compressed
+   * data), which saves compressing the whole chunk in vain.
+   */
+  #incompressible(plain: Uint8Array): boolean {
+    if (plain.length < 8 * PROBE) return false;
+    const mid = (plain.length >> 1) - (PROBE >> 1);
+    const sample = new Uint8Array(3 * PROBE);
+    sample.set(plain.subarray(0, PROBE), 0);
+    sample.set(plain.subarray(mid, mid + PROBE), PROBE);
+    sample.set(plain.subarray(plain.length - PROBE), 2 * PROBE);
+    const z = zlib.zstdCompressSync(sample, { params: { [ZSTD_LEVEL]: 1 } });
+    return z.length > sample.length * 0.97;
+  }
+
   /** Hashes, compresses when that helps, and seals a chunk. */
   encode(plain: Uint8Array): EncodedChunk {
     const hash = this.hash(plain);
     let data = plain;
     let codec = 0;
-    if (this.config.level > 0 && plain.length >= 64) {
+    if (this.config.level > 0 && plain.length >= 64 && !this.#incompressible(plain)) {
       const z = zlib.zstdCompressSync(plain, this.#zstdOptions);
       if (z.length < plain.length) {
         data = bytes(z);
         codec |= Codec.Zstd;
       }
     }
+    const crc = this.#sealer ? null : zlib.crc32(plain);
     if (this.#sealer) {
       data = this.#sealer.seal(data, this.#ad(hash));
       codec |= Codec.Sealed;
     }
-    return { hash, data, codec, size: plain.length };
+    return { hash, data, codec, size: plain.length, crc };
   }
 
   /**
-   * Opens, decompresses and (when `verify`) re-hashes stored bytes. Any
-   * mismatch is {@linkcode Corrupt}; wrong bytes are never returned.
+   * Opens and decompresses stored bytes, and checks them: sealed chunks by
+   * their AEAD tag, others by the plaintext's CRC-32, and with `rehash`
+   * also by recomputing the chunk id. Any mismatch is {@linkcode Corrupt};
+   * wrong bytes are never returned.
    */
   decode(
     data: Uint8Array,
     codec: number,
     hash: Uint8Array,
     size: number,
-    verify: boolean,
+    crc: number | null,
+    rehash: boolean,
   ): Uint8Array {
     let plain = data;
     if (codec & Codec.Sealed) {
@@ -164,7 +189,13 @@ export class ChunkCodec {
     if (plain.length !== size) {
       throw new Corrupt(`chunk holds ${plain.length} bytes, expected ${size}`);
     }
-    if (verify && !this.config.noDedup && !equal(this.hash(plain), hash)) {
+    if (crc !== null && zlib.crc32(plain) !== crc) {
+      throw new Corrupt("chunk fails its checksum");
+    }
+    if (crc === null && !(codec & Codec.Sealed)) {
+      throw new Corrupt("chunk has neither a checksum nor a seal");
+    }
+    if (rehash && !this.config.noDedup && !equal(this.hash(plain), hash)) {
       throw new Corrupt("chunk does not match its id");
     }
     return plain;

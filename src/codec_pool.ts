@@ -9,8 +9,15 @@
 import { ChunkCodec, type CodecConfig, type EncodedChunk } from "./codec.ts";
 import { Corrupt, TroveError } from "./errors.ts";
 
+/** An encoded chunk and the buffer it was encoded from, handed back. */
+export interface Encoded {
+  enc: EncodedChunk;
+  /** The caller's buffer, returned; `enc.data` may be a view into it. */
+  buf: Uint8Array;
+}
+
 interface Pending {
-  resolve(r: { enc: EncodedChunk; plain: Uint8Array }): void;
+  resolve(r: Encoded): void;
   reject(e: unknown): void;
   worker: Slot;
 }
@@ -44,19 +51,16 @@ export class CodecPool {
   }
 
   /**
-   * Encodes `plain` on a Worker. `plain` is transferred and handed back in
-   * the result, so the caller must not touch it meanwhile.
+   * Encodes the first `len` bytes of `buf` on a Worker. The whole buffer is
+   * transferred (not copied) and handed back in the result, so the caller
+   * must not touch it meanwhile.
    */
-  encode(
-    config: CodecConfig,
-    plain: Uint8Array,
-  ): Promise<{ enc: EncodedChunk; plain: Uint8Array }> {
+  encode(config: CodecConfig, buf: Uint8Array, len: number): Promise<Encoded> {
     if (this.#closed) {
-      const enc = new ChunkCodec(config).encode(plain);
-      return Promise.resolve({ enc, plain });
+      return Promise.resolve({ enc: new ChunkCodec(config).encode(buf.subarray(0, len)), buf });
     }
-    if (plain.byteOffset !== 0 || plain.byteLength !== plain.buffer.byteLength) {
-      plain = plain.slice();
+    if (buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) {
+      buf = buf.slice();
     }
     clearTimeout(this.#idle);
     const slot = this.#pick();
@@ -64,7 +68,7 @@ export class CodecPool {
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.#pending.set(seq, { resolve, reject, worker: slot });
-      slot.worker.postMessage({ seq, config, plain }, [plain.buffer as ArrayBuffer]);
+      slot.worker.postMessage({ seq, config, buf, len }, [buf.buffer as ArrayBuffer]);
     });
   }
 
@@ -88,15 +92,15 @@ export class CodecPool {
   #reply(data: {
     seq: number;
     enc?: EncodedChunk;
-    plain: Uint8Array;
+    buf: Uint8Array;
     error?: { name: string; message: string };
   }): void {
     const p = this.#pending.get(data.seq);
     if (!p) return;
     this.#pending.delete(data.seq);
     p.worker.busy--;
-    if (data.error) p.reject(rebuildError(data.error));
-    else p.resolve({ enc: data.enc!, plain: data.plain });
+    if (data.error) p.reject(Object.assign(rebuildError(data.error), { buf: data.buf }));
+    else p.resolve({ enc: data.enc!, buf: data.buf });
     this.#maybeIdle();
   }
 

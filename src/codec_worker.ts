@@ -10,7 +10,9 @@ import { ChunkCodec, type CodecConfig } from "./codec.ts";
 interface Request {
   seq: number;
   config: CodecConfig;
-  plain: Uint8Array;
+  /** A whole transferred buffer; its first `len` bytes are the chunk. */
+  buf: Uint8Array;
+  len: number;
 }
 
 const codecs = new Map<string, ChunkCodec>();
@@ -20,24 +22,24 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = (e) => {
-  const { seq, config, plain } = e.data;
+  const { seq, config, buf, len } = e.data;
   try {
     let codec = codecs.get(config.id);
     if (!codec) {
       codec = new ChunkCodec(config);
       codecs.set(config.id, codec);
     }
-    const enc = codec.encode(plain);
-    if (enc.data.buffer !== plain.buffer && enc.data.byteLength !== enc.data.buffer.byteLength) {
-      enc.data = enc.data.slice();
+    const enc = codec.encode(buf.subarray(0, len));
+    const transfer: Transferable[] = [buf.buffer as ArrayBuffer];
+    if (enc.data.buffer !== buf.buffer) {
+      if (enc.data.byteLength !== enc.data.buffer.byteLength) enc.data = enc.data.slice();
+      transfer.push(enc.data.buffer as ArrayBuffer);
     }
-    const transfer: Transferable[] = [plain.buffer as ArrayBuffer];
-    if (enc.data.buffer !== plain.buffer) transfer.push(enc.data.buffer as ArrayBuffer);
-    scope.postMessage({ seq, enc, plain }, transfer);
+    scope.postMessage({ seq, enc, buf }, transfer);
   } catch (error) {
     const err = error as Error;
-    scope.postMessage({ seq, error: { name: err.name, message: err.message }, plain }, [
-      plain.buffer as ArrayBuffer,
+    scope.postMessage({ seq, error: { name: err.name, message: err.message }, buf }, [
+      buf.buffer as ArrayBuffer,
     ]);
   }
 };

@@ -13,28 +13,28 @@
 
 import { loadChunk, putChunk } from "./chunks.ts";
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
-import { nowNs } from "./core.ts";
+import { noteAllocation, nowNs } from "./core.ts";
 import { Busy, InvalidArgument, NotFound, NotSupported, QuotaExceeded } from "./errors.ts";
 import type { Tree } from "./tree.ts";
 
-/** Bytes of written chunks one file may buffer before staging them. */
-export const STAGE_BYTES = 24 << 20;
+/** Encoded chunks worth one staging transaction. */
+const STAGE_BATCH = 8 << 20;
+/** Most bytes of chunk slots one file buffers before writes wait. */
+export const MAX_BUFFERED = 32 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
 const INLINE_ENCODE_BYTES = 64 << 10;
 /** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
 interface Slot {
-  /** Plaintext (Workers encode a copy, so this stays readable). */
-  buf: Uint8Array;
+  /** Plaintext, from the buffer pool; null while a Worker holds it. */
+  buf: Uint8Array | null;
   /** Bytes of data; the rest of the slot reads as zeros. */
   len: number;
   /** The Worker round trip in flight, if any. */
   job: Promise<void> | null;
   /** The encoding of the current contents, if done. */
   enc: EncodedChunk | null;
-  /** Bumped on every change, so a stale encoding is dropped. */
-  gen: number;
 }
 
 /** A simple FIFO mutex. */
@@ -70,6 +70,7 @@ export function checkQuota(tree: Tree, before: number): void {
     );
   }
   tree.core.checkDisk(r.stored - before);
+  tree.core.checkpointer.committed(r.stored - before);
 }
 
 /** Stored bytes of the volume now. */
@@ -198,6 +199,7 @@ export class FileContent {
   #changed = false;
   #mtime: bigint | null = null;
   #released = false;
+  #failure: Error | null = null;
 
   constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean) {
     this.tree = tree;
@@ -264,8 +266,8 @@ export class FileContent {
 
   /** Forgets every uncommitted change (the pending rows are gone or dropped). */
   #reset(): void {
-    for (const s of this.#slots.values()) s.gen++;
-    this.#slots.clear();
+    for (const [idx, s] of [...this.#slots]) this.#drop(idx, s);
+    this.#failure = null;
     this.#staged.clear();
     this.#pending = null;
     this.#changed = false;
@@ -325,25 +327,66 @@ export class FileContent {
     return loadChunk(core.db, this.codec, core.cache, chunk, core.verifyReads);
   }
 
+  /** Waits until no Worker holds the buffers of slots in a byte range. */
+  async #settle(from: number, to: number): Promise<void> {
+    const cs = this.#cs;
+    for (const [idx, slot] of this.#slots) {
+      if (slot.job && idx * cs < to && (idx + 1) * cs > from) await this.#idle(slot);
+    }
+  }
+
+  async #idle(slot: Slot): Promise<void> {
+    while (slot.job) await slot.job;
+    this.#checkFailure();
+  }
+
+  #checkFailure(): void {
+    if (this.#failure) {
+      throw new Busy(
+        `encoding failed, uncommitted writes are lost: ${this.#failure.message}`,
+        `#${this.nodeId}`,
+      );
+    }
+  }
+
   /**
    * Reads up to `length` bytes at `offset`; fewer at end of file. One read
    * sees one committed state, even while other processes commit.
    */
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.#lock.run(() => this.tree.db.read(() => this.#readNow(offset, length)));
+    return this.#lock.run(async () => {
+      await this.#settle(offset, offset + length);
+      return this.tree.db.read(() => {
+        this.#refresh();
+        const n = Math.max(0, Math.min(length, this.#size - offset));
+        const out = new Uint8Array(n);
+        this.#readNow(offset, out);
+        return out;
+      });
+    });
   }
 
-  #readNow(offset: number, length: number): Uint8Array {
-    this.#refresh();
-    const end = Math.min(offset + length, this.#size);
-    if (offset >= end) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
+  /** Reads into `target` at `offset`; resolves to the bytes read (0 at end). */
+  readInto(offset: number, target: Uint8Array): Promise<number> {
+    return this.#lock.run(async () => {
+      await this.#settle(offset, offset + target.length);
+      return this.tree.db.read(() => {
+        this.#refresh();
+        return this.#readNow(offset, target);
+      });
+    });
+  }
+
+  #readNow(offset: number, target: Uint8Array): number {
+    const end = Math.min(offset + target.length, this.#size);
+    if (offset >= end) return 0;
+    target.fill(0, 0, end - offset);
     const cs = this.#cs;
     for (let idx = Math.floor(offset / cs); idx * cs < end; idx++) {
       const start = idx * cs;
       const from = Math.max(offset, start) - start;
       const to = Math.min(end, start + cs) - start;
-      let data: Uint8Array | undefined;
+      let data: Uint8Array | null | undefined;
       let len = 0;
       const slot = this.#slots.get(idx);
       if (slot) {
@@ -357,26 +400,28 @@ export class FileContent {
         }
       }
       if (data && from < len) {
-        out.set(data.subarray(from, Math.min(to, len)), start + from - offset);
+        target.set(data.subarray(from, Math.min(to, len)), start + from - offset);
       }
     }
-    return out;
+    return end - offset;
   }
 
   // ---- writing ----------------------------------------------------------
 
-  #slotForWrite(idx: number, from: number, to: number): Slot {
+  async #slotForWrite(idx: number, from: number, to: number): Promise<Slot> {
     const existing = this.#slots.get(idx);
-    if (existing) return existing;
+    if (existing) {
+      await this.#idle(existing);
+      return existing;
+    }
     const cs = this.#cs;
-    const start = idx * cs;
-    const oldEnd = Math.max(0, Math.min(cs, this.#size - start));
-    const slot: Slot = { buf: new Uint8Array(cs), len: 0, job: null, enc: null, gen: 0 };
+    const oldEnd = Math.max(0, Math.min(cs, this.#size - idx * cs));
+    const slot: Slot = { buf: this.tree.core.takeBuffer(cs), len: 0, job: null, enc: null };
     if (oldEnd > 0 && !(from === 0 && to >= oldEnd)) {
-      const chunk = this.#baseChunk(idx);
+      const chunk = this.tree.db.read(() => this.#baseChunk(idx));
       if (chunk !== undefined) {
         const plain = this.#load(chunk);
-        slot.buf.set(plain);
+        slot.buf!.set(plain);
         slot.len = plain.length;
       }
     }
@@ -384,22 +429,39 @@ export class FileContent {
     return slot;
   }
 
-  #encodeLater(slot: Slot): void {
-    const gen = slot.gen;
-    const sent = slot.buf.slice(0, slot.len);
-    slot.job = this.tree.core.pool.encode(this.codec.config, sent).then(
-      ({ enc }) => {
+  /** Hands a slot's buffer to a Worker to encode. */
+  #seal(slot: Slot): void {
+    const buf = slot.buf!;
+    slot.buf = null;
+    slot.job = this.tree.core.pool.encode(this.codec.config, buf, slot.len).then(
+      (r) => {
+        noteAllocation(r.enc.data.buffer === r.buf.buffer ? 0 : r.enc.data.length);
+        slot.buf = r.buf;
+        slot.enc = r.enc;
         slot.job = null;
-        if (slot.gen === gen) slot.enc = enc;
       },
-      () => {
+      (e) => {
+        slot.buf = (e as { buf?: Uint8Array }).buf ?? null;
         slot.job = null;
+        if (!slot.buf && [...this.#slots.values()].includes(slot)) this.#failure = e as Error;
       },
     );
   }
 
-  #buffered(): number {
-    return this.#slots.size * this.#cs;
+  /** Encodes every slot not encoded yet (big ones on Workers) and waits. */
+  async #sealAll(): Promise<void> {
+    for (const s of this.#slots.values()) {
+      if (s.enc || s.job) continue;
+      if (s.len > INLINE_ENCODE_BYTES) this.#seal(s);
+      else s.enc = this.codec.encode(s.buf!.subarray(0, s.len));
+    }
+    for (const s of this.#slots.values()) await this.#idle(s);
+  }
+
+  #drop(idx: number, slot: Slot): void {
+    this.#slots.delete(idx);
+    if (slot.buf) this.tree.core.giveBuffer(slot.buf);
+    slot.buf = null;
   }
 
   /** Writes `data` at `offset`, growing the file as needed. */
@@ -412,6 +474,7 @@ export class FileContent {
     }
     return this.#lock.run(async () => {
       this.#refresh();
+      this.#checkFailure();
       if (data.length === 0) return 0;
       const cs = this.#cs;
       const end = offset + data.length;
@@ -419,19 +482,43 @@ export class FileContent {
         const start = idx * cs;
         const from = Math.max(offset, start) - start;
         const to = Math.min(end, start + cs) - start;
-        const slot = this.#slotForWrite(idx, from, to);
-        slot.buf.set(data.subarray(start + from - offset, start + to - offset), from);
+        const slot = await this.#slotForWrite(idx, from, to);
+        const buf = slot.buf!;
+        if (from > slot.len) buf.fill(0, slot.len, from);
+        buf.set(data.subarray(start + from - offset, start + to - offset), from);
         if (to > slot.len) slot.len = to;
         slot.enc = null;
-        slot.gen++;
-        if (slot.len === cs && to === cs) this.#encodeLater(slot);
+        if (slot.len === cs && to === cs) this.#seal(slot);
       }
       if (end > this.#size) this.#size = end;
       this.#changed = true;
       this.#mtime = nowNs();
-      if (this.#buffered() > STAGE_BYTES) await this.#stage(false);
+      await this.#pump();
       return data.length;
     });
+  }
+
+  /**
+   * Keeps memory bounded: stages encoded chunks in batches, and when too
+   * much is buffered waits for Workers (or encodes what random writes
+   * left behind) before the next write goes on.
+   */
+  async #pump(): Promise<void> {
+    const cs = this.#cs;
+    while (true) {
+      const ready = [...this.#slots].filter(([, s]) => s.enc && !s.job);
+      const over = this.#slots.size * cs > MAX_BUFFERED;
+      const readyBytes = ready.reduce((n, [, s]) => n + s.len, 0);
+      if (readyBytes >= STAGE_BATCH || (over && ready.length > 0)) {
+        await this.tree.core.checkpointer.throttle();
+        this.#stage(ready.filter(([idx, s]) => this.#slots.get(idx) === s && s.enc));
+        continue;
+      }
+      if (!over) return;
+      const busy = [...this.#slots.values()].find((s) => s.job);
+      if (busy) await this.#idle(busy);
+      else await this.#sealAll();
+    }
   }
 
   /** Sets the size: cuts the data past it, or extends with zeros. */
@@ -439,16 +526,16 @@ export class FileContent {
     if (!Number.isSafeInteger(size) || size < 0) {
       return Promise.reject(new InvalidArgument(`invalid size ${size}`));
     }
-    return this.#lock.run(() => {
+    return this.#lock.run(async () => {
       this.#refresh();
+      this.#checkFailure();
       const cs = this.#cs;
       if (size < this.#size) {
         const cutIdx = Math.ceil(size / cs);
-        for (const [idx, s] of this.#slots) {
-          if (idx >= cutIdx) {
-            s.gen++;
-            this.#slots.delete(idx);
-          }
+        for (const [idx, s] of [...this.#slots]) {
+          if (idx < cutIdx) continue;
+          await this.#idle(s);
+          this.#drop(idx, s);
         }
         let unstage = false;
         for (const idx of this.#staged.keys()) {
@@ -469,14 +556,9 @@ export class FileContent {
         }
         if (size % cs !== 0) {
           const idx = Math.floor(size / cs);
-          const slot = this.#slotForWrite(idx, 0, 0);
-          const keep = size - idx * cs;
-          if (slot.len > keep) {
-            slot.buf.fill(0, keep, slot.len);
-            slot.len = keep;
-          }
+          const slot = await this.#slotForWrite(idx, 0, 0);
+          slot.len = Math.min(slot.len, size - idx * cs);
           slot.enc = null;
-          slot.gen++;
         }
         this.#cut = Math.min(this.#cut, cutIdx);
       }
@@ -493,22 +575,8 @@ export class FileContent {
     if (this.#changed) this.#mtime = mtime;
   }
 
-  /** Encodes every slot that is not encoded yet; waits for the Workers. */
-  async #encodeAll(slots: Slot[]): Promise<void> {
-    for (const s of slots) {
-      if (!s.enc && !s.job && s.len > INLINE_ENCODE_BYTES) this.#encodeLater(s);
-    }
-    for (const s of slots) {
-      if (s.job) await s.job;
-      if (!s.enc) s.enc = this.codec.encode(s.buf.subarray(0, s.len));
-    }
-  }
-
-  /** Writes buffered chunks into the pending version to free memory. */
-  async #stage(all: boolean): Promise<void> {
-    const picked = [...this.#slots].filter(([, s]) => all || s.len === this.#cs);
-    if (picked.length === 0) return;
-    await this.#encodeAll(picked.map(([, s]) => s));
+  /** Writes encoded slots into the pending version and frees their memory. */
+  #stage(ready: [number, Slot][]): void {
     const core = this.tree.core;
     const db = this.tree.db;
     const ids = db.tx(() => {
@@ -523,7 +591,7 @@ export class FileContent {
           core.session,
         ).lastId;
       }
-      const ids = picked.map(([idx, s]) => {
+      const ids = ready.map(([idx, s]) => {
         const id = putChunk(db, this.tree.vol.id, s.enc!);
         db.run(
           `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
@@ -545,9 +613,9 @@ export class FileContent {
       return ids;
     });
     this.#registered = core.session !== null;
-    picked.forEach(([idx], i) => {
+    ready.forEach(([idx, s], i) => {
       this.#staged.set(idx, ids[i]);
-      this.#slots.delete(idx);
+      this.#drop(idx, s);
     });
   }
 
@@ -561,8 +629,9 @@ export class FileContent {
     return this.#lock.run(async () => {
       this.#refresh();
       if (!this.#changed) return null;
+      await this.#sealAll();
+      await this.tree.core.checkpointer.throttle();
       const slots = [...this.#slots];
-      await this.#encodeAll(slots.map(([, s]) => s));
       const tree = this.tree;
       const db = tree.db;
       const size = this.#size;
@@ -639,7 +708,7 @@ export class FileContent {
       } finally {
         if (durable) db.exec("PRAGMA synchronous = NORMAL");
       }
-      this.#slots.clear();
+      for (const [idx, s] of slots) this.#drop(idx, s);
       this.#staged.clear();
       this.#pending = null;
       this.#changed = false;

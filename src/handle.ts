@@ -72,11 +72,10 @@ export class FileHandle implements AsyncDisposable {
   async read(p: Uint8Array): Promise<number | null> {
     this.#check("read");
     if (p.length === 0) return 0;
-    const data = await this.#content.read(this.#pos, p.length);
-    if (data.length === 0) return null;
-    p.set(data);
-    this.#pos += data.length;
-    return data.length;
+    const n = await this.#content.readInto(this.#pos, p);
+    if (n === 0) return null;
+    this.#pos += n;
+    return n;
   }
 
   /** Writes all of `p` at the current position (at the end when appending). */

@@ -96,6 +96,7 @@ export const MIGRATIONS: readonly string[] = [
     size INTEGER NOT NULL,
     stored INTEGER NOT NULL,
     codec INTEGER NOT NULL,
+    crc INTEGER,
     refs INTEGER NOT NULL DEFAULT 0
   );
   CREATE UNIQUE INDEX chunks_hash ON chunks(volume, hash);

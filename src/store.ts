@@ -133,7 +133,6 @@ export class Store implements AsyncDisposable {
    * with one volume, "default". A file that is not a Trove store, or one
    * written by a newer Trove, is refused and left untouched.
    */
-  // deno-lint-ignore require-await
   static async open(path: string, options: StoreOptions = {}): Promise<Store> {
     const db = Db.open(path, options);
     let core: Core | undefined;
@@ -149,6 +148,7 @@ export class Store implements AsyncDisposable {
           store.#insertVolume("default", options.defaultVolume ?? {});
         }
         core.startSession();
+        await core.checkpointer.start();
         try {
           reap(core, core.sessionTimeoutMs);
         } catch (e) {
@@ -158,6 +158,7 @@ export class Store implements AsyncDisposable {
       return store;
     } catch (e) {
       core?.pool.close();
+      await core?.checkpointer.stop().catch(() => {});
       db.close();
       throw e;
     }
@@ -436,6 +437,7 @@ export class Store implements AsyncDisposable {
       errors.push(e);
     }
     core.pool.close();
+    await core.checkpointer.stop().catch((e) => errors.push(e));
     try {
       if (!core.readOnly) core.db.exec("PRAGMA optimize");
     } catch { /* best effort */ }

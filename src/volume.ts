@@ -381,6 +381,7 @@ export class Volume {
       !options.append;
     if (small) {
       const enc = data.length > 0 ? this.#codec.encode(data) : null;
+      await this.#core.checkpointer.throttle();
       const done = this.#core.db.tx(() => {
         const r = tree.resolve(path, true);
         let id: number;
