@@ -138,15 +138,10 @@ export function gc(core: Core, timeoutMs: number): GcReport {
     db.run("DELETE FROM chunk_data WHERE id NOT IN (SELECT id FROM chunks)");
     return n;
   });
-  // Checkpoint first, so the vacuum's page moves do not stack on a full WAL.
-  const checkpoint = () => {
-    try {
-      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    } catch { /* readers elsewhere: the WAL is reused instead */ }
-  };
-  checkpoint();
+  // The caller checkpointed first, so the vacuum's page moves do not stack
+  // on a full WAL; checkpoint again to hand the freed pages back.
   db.all("PRAGMA incremental_vacuum");
-  checkpoint();
+  db.get("PRAGMA wal_checkpoint(TRUNCATE)");
   return { ...reaped, chunksDropped, fileBytesFreed: Math.max(0, before - fileBytes(db)) };
 }
 
@@ -336,7 +331,7 @@ export function check(
     }
     for (
       const r of db.all<{ id: number }>(
-        "SELECT id FROM chunks WHERE id NOT IN (SELECT id FROM chunk_data)",
+        "SELECT id FROM chunks WHERE data IS NULL AND id NOT IN (SELECT id FROM chunk_data)",
       )
     ) add("missing-data", `chunk ${r.id} has no data`);
     const strayData = count(
@@ -408,7 +403,8 @@ export function check(
           data: Uint8Array | null;
         }
       >(
-        `SELECT c.id, c.volume, c.size, c.codec, c.hash, c.crc, d.data FROM chunks c
+        `SELECT c.id, c.volume, c.size, c.codec, c.hash, c.crc, IFNULL(c.data, d.data) AS data
+         FROM chunks c
          LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id > ? ORDER BY c.id LIMIT 64`,
         after,
       );

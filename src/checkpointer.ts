@@ -1,16 +1,21 @@
 /**
  * Moves WAL checkpoints off the writer's thread. The writer's connection
- * turns automatic checkpoints off; after every {@linkcode SOFT_BYTES} of
- * committed content a Worker checkpoints in the background, and writers
- * wait only when the WAL holds more than {@linkcode HARD_BYTES}. Without a
- * Worker (it failed to start), SQLite's own automatic checkpoints apply.
+ * turns automatic checkpoints off; a Worker checkpoints in the background
+ * after every {@linkcode SOFT_BYTES} of estimated WAL growth, so the WAL
+ * resets often and commits overwrite pages already in the page cache
+ * instead of appending new ones (appending costs about 1.3 µs per KiB on
+ * this machine's disk). Writers wait only when the WAL holds more than
+ * {@linkcode HARD_BYTES}. Without a Worker (it failed to start), SQLite's
+ * own automatic checkpoints apply.
  *
  * @module
  */
 
 import type { Db } from "./db.ts";
 
-const SOFT_BYTES = 32 << 20;
+const SOFT_BYTES = 4 << 20;
+/** Pages a metadata-only commit typically dirties (measured: 4 to 8). */
+const PAGES_PER_COMMIT = 8;
 const HARD_BYTES = 256 << 20;
 
 interface Reply {
@@ -72,10 +77,13 @@ export class Checkpointer {
     } catch { /* closed */ }
   }
 
-  /** Records content bytes just committed; may start a checkpoint. */
+  /**
+   * Records a commit that stored `bytes` of content; may start a
+   * checkpoint. Every commit also dirties a few metadata pages.
+   */
   committed(bytes: number): void {
     if (!this.#worker) return;
-    this.#pending += bytes;
+    this.#pending += Math.max(0, bytes) + PAGES_PER_COMMIT * this.#pageSize;
     if (this.#pending >= SOFT_BYTES) this.#kick();
   }
 
@@ -91,6 +99,26 @@ export class Checkpointer {
       this.#pending = Math.max(0, this.#pending - atStart) + left;
     });
     return this.#running;
+  }
+
+  /**
+   * Checkpoints everything now on the calling connection (`TRUNCATE`: the
+   * WAL file is emptied), after any background pass. Returns false when
+   * readers elsewhere kept part of the WAL in use.
+   */
+  async full(): Promise<boolean> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await this.#running;
+      const r = this.#db.get<{ busy: number; log: number; checkpointed: number }>(
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+      );
+      if (r && r.busy === 0) {
+        this.#pending = 0;
+        return true;
+      }
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    return false;
   }
 
   /** Waits while the WAL is over its hard limit. */

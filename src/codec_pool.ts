@@ -17,7 +17,8 @@ export interface Encoded {
 }
 
 interface Pending {
-  resolve(r: Encoded): void;
+  // deno-lint-ignore no-explicit-any
+  resolve(r: any): void;
   reject(e: unknown): void;
   worker: Slot;
 }
@@ -45,8 +46,8 @@ export class CodecPool {
   #idle?: ReturnType<typeof setTimeout>;
   #closed = false;
 
-  /** `size` Workers at most (default: one per core). */
-  constructor(size = navigator.hardwareConcurrency || 2) {
+  /** `size` Workers at most (default: one per core but one, for the main thread). */
+  constructor(size: number = Math.max(1, (navigator.hardwareConcurrency || 2) - 1)) {
     this.size = Math.max(1, size);
   }
 
@@ -68,7 +69,50 @@ export class CodecPool {
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.#pending.set(seq, { resolve, reject, worker: slot });
-      slot.worker.postMessage({ seq, config, buf, len }, [buf.buffer as ArrayBuffer]);
+      slot.worker.postMessage({ seq, op: "encode", config, buf, len }, [
+        buf.buffer as ArrayBuffer,
+      ]);
+    });
+  }
+
+  /**
+   * Decodes stored bytes on a Worker (opening, decompressing and checking
+   * them as `ChunkCodec.decode` does); `data` is transferred.
+   */
+  decode(
+    config: CodecConfig,
+    data: Uint8Array,
+    row: { codec: number; hash: Uint8Array; size: number; crc: number | null },
+  ): Promise<Uint8Array> {
+    if (this.#closed) {
+      return Promise.resolve(
+        new ChunkCodec(config).decode(data, row.codec, row.hash, row.size, row.crc, false),
+      );
+    }
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
+    clearTimeout(this.#idle);
+    const slot = this.#pick();
+    const seq = ++this.#seq;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(seq, {
+        resolve: (r: { plain: Uint8Array }) => resolve(r.plain),
+        reject,
+        worker: slot,
+      });
+      slot.worker.postMessage(
+        {
+          seq,
+          op: "decode",
+          config,
+          buf: data,
+          len: row.size,
+          codec: row.codec,
+          hash: row.hash,
+          crc: row.crc,
+        },
+        [data.buffer as ArrayBuffer],
+      );
     });
   }
 
@@ -92,7 +136,8 @@ export class CodecPool {
   #reply(data: {
     seq: number;
     enc?: EncodedChunk;
-    buf: Uint8Array;
+    buf?: Uint8Array;
+    plain?: Uint8Array;
     error?: { name: string; message: string };
   }): void {
     const p = this.#pending.get(data.seq);
@@ -100,7 +145,8 @@ export class CodecPool {
     this.#pending.delete(data.seq);
     p.worker.busy--;
     if (data.error) p.reject(Object.assign(rebuildError(data.error), { buf: data.buf }));
-    else p.resolve({ enc: data.enc!, buf: data.buf });
+    else if (data.plain) p.resolve({ plain: data.plain });
+    else p.resolve({ enc: data.enc!, buf: data.buf! });
     this.#maybeIdle();
   }
 

@@ -7,12 +7,18 @@
 
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
 
+/** Encode the first `len` bytes of `buf`, or decode `buf` (stored bytes). */
 interface Request {
   seq: number;
+  op: "encode" | "decode";
   config: CodecConfig;
-  /** A whole transferred buffer; its first `len` bytes are the chunk. */
+  /** A whole transferred buffer. */
   buf: Uint8Array;
   len: number;
+  /** For decode: the chunk row's fields. */
+  codec?: number;
+  hash?: Uint8Array;
+  crc?: number | null;
 }
 
 const codecs = new Map<string, ChunkCodec>();
@@ -22,12 +28,19 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = (e) => {
-  const { seq, config, buf, len } = e.data;
+  const { seq, op, config, buf, len } = e.data;
   try {
     let codec = codecs.get(config.id);
     if (!codec) {
       codec = new ChunkCodec(config);
       codecs.set(config.id, codec);
+    }
+    if (op === "decode") {
+      const { codec: bits, hash, crc } = e.data;
+      let plain = codec.decode(buf, bits!, hash!, len, crc ?? null, false);
+      if (plain.byteLength !== plain.buffer.byteLength) plain = plain.slice();
+      scope.postMessage({ seq, plain }, [plain.buffer as ArrayBuffer]);
+      return;
     }
     const enc = codec.encode(buf.subarray(0, len));
     const transfer: Transferable[] = [buf.buffer as ArrayBuffer];

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { loadChunk, putChunk } from "./chunks.ts";
+import { chunkRow, loadChunk, putChunk } from "./chunks.ts";
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import { noteAllocation, nowNs } from "./core.ts";
 import { Busy, InvalidArgument, NotFound, NotSupported, QuotaExceeded } from "./errors.ts";
@@ -20,9 +20,11 @@ import type { Tree } from "./tree.ts";
 /** Encoded chunks worth one staging transaction. */
 const STAGE_BATCH = 8 << 20;
 /** Most bytes of chunk slots one file buffers before writes wait. */
-export const MAX_BUFFERED = 32 << 20;
+export const MAX_BUFFERED = 24 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
 const INLINE_ENCODE_BYTES = 64 << 10;
+/** Chunks decoded ahead of a sequential reader, on the codec Workers. */
+const READ_AHEAD = 4;
 /** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -55,30 +57,22 @@ class Mutex {
 }
 
 /**
- * Checks that the volume, and the disk under the store, have room for what
- * this transaction added: call with the stored-byte count read at the
- * transaction's start, before it commits.
+ * Checks that the volume, and the disk under the store, have room for the
+ * `added` stored bytes of this transaction, before it commits.
  */
-export function checkQuota(tree: Tree, before: number): void {
+export function checkQuota(tree: Tree, added: number): void {
+  if (added <= 0) return;
   const r = tree.db.get<{ stored: number; capacity: number | null }>(
     "SELECT stored_bytes AS stored, capacity FROM volumes WHERE id = ?",
     tree.vol.id,
   )!;
-  if (r.capacity !== null && r.stored > r.capacity && r.stored > before) {
+  if (r.capacity !== null && r.stored > r.capacity) {
     throw new QuotaExceeded(
       `volume "${tree.vol.name}" is full (${r.stored} of ${r.capacity} bytes)`,
     );
   }
-  tree.core.checkDisk(r.stored - before);
-  tree.core.checkpointer.committed(r.stored - before);
-}
-
-/** Stored bytes of the volume now. */
-export function storedBytes(tree: Tree): number {
-  return tree.db.get<{ s: number }>(
-    "SELECT stored_bytes AS s FROM volumes WHERE id = ?",
-    tree.vol.id,
-  )!.s;
+  tree.core.checkDisk(added);
+  tree.db.noteStored(added);
 }
 
 /** Deletes the oldest committed versions of a node beyond `keep`. */
@@ -91,47 +85,51 @@ export function pruneVersions(tree: Tree, node: number, keep: number): void {
 }
 
 /**
- * Installs a new committed version of a node whose extents `fill` inserts,
- * makes it current, prunes old versions and checks the quota. Runs inside
- * the caller's transaction; returns the version's number.
+ * Installs a new committed version of `node` (whose current version number
+ * is `seq`) with the extents `fill` inserts, makes it current, prunes old
+ * versions and checks the quota. `fill` returns the stored bytes it added.
+ * Runs inside the caller's transaction; returns the version's number.
  */
 function installVersion(
   tree: Tree,
-  node: number,
+  node: { id: number; seq: number | null },
   size: number,
   mtime: bigint,
-  fill: (vid: number) => void,
+  fill: (vid: number) => number,
 ): number {
   const db = tree.db;
   const now = nowNs();
-  const before = storedBytes(tree);
-  const seq = db.get<{ s: number }>(
-    "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
-    node,
-  )!.s;
+  const seq = (node.seq ?? 0) + 1;
   const vid = db.run(
     `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
      VALUES (?, ?, ?, ?, ?, ?)`,
-    node,
+    node.id,
     seq,
     size,
     mtime,
     now,
     tree.vol.chunkSize,
   ).lastId;
-  fill(vid);
+  const added = fill(vid);
   const { changes } = db.run(
     "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
     vid,
     size,
     mtime,
     now,
-    node,
+    node.id,
   );
-  if (changes === 0) throw new NotFound("file was removed", `#${node}`);
-  pruneVersions(tree, node, tree.keepFor(node));
-  checkQuota(tree, before);
+  if (changes === 0) throw new NotFound("file was removed", `#${node.id}`);
+  prune(tree, node.id, seq);
+  checkQuota(tree, added);
   return seq;
+}
+
+/** Prunes old versions after committing version `seq` (a new file has none). */
+function prune(tree: Tree, node: number, seq: number): void {
+  if (seq <= 1) return;
+  const keep = tree.keepFor(node);
+  if (seq > keep) pruneVersions(tree, node, keep);
 }
 
 /**
@@ -140,16 +138,18 @@ function installVersion(
  */
 export function commitCopy(
   tree: Tree,
-  node: number,
+  node: { id: number; seq: number | null },
   source: { version: number | null; size: number; mtime: bigint },
 ): number {
   return installVersion(tree, node, source.size, source.mtime, (vid) => {
-    if (source.version === null) return;
-    tree.db.run(
-      "INSERT INTO extents(version, idx, chunk) SELECT ?, idx, chunk FROM extents WHERE version = ?",
-      vid,
-      source.version,
-    );
+    if (source.version !== null) {
+      tree.db.run(
+        "INSERT INTO extents(version, idx, chunk) SELECT ?, idx, chunk FROM extents WHERE version = ?",
+        vid,
+        source.version,
+      );
+    }
+    return 0;
   });
 }
 
@@ -159,20 +159,19 @@ export function commitCopy(
  */
 export function commitChunks(
   tree: Tree,
-  node: number,
+  node: { id: number; seq: number | null },
   chunks: EncodedChunk[],
   size: number,
   mtime: bigint,
 ): number {
   return installVersion(tree, node, size, mtime, (vid) => {
+    let added = 0;
     chunks.forEach((enc, idx) => {
-      tree.db.run(
-        "INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)",
-        vid,
-        idx,
-        putChunk(tree.db, tree.vol.id, enc),
-      );
+      const put = putChunk(tree.db, tree.vol.id, enc);
+      added += put.added;
+      tree.db.run("INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)", vid, idx, put.id);
     });
+    return added;
   });
 }
 
@@ -200,6 +199,8 @@ export class FileContent {
   #mtime: bigint | null = null;
   #released = false;
   #failure: Error | null = null;
+  /** Where the last read ended, to spot sequential reads. */
+  #lastEnd = -1;
 
   constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean) {
     this.tree = tree;
@@ -356,6 +357,7 @@ export class FileContent {
   read(offset: number, length: number): Promise<Uint8Array> {
     return this.#lock.run(async () => {
       await this.#settle(offset, offset + length);
+      await this.#readAhead(offset, offset + length);
       return this.tree.db.read(() => {
         this.#refresh();
         const n = Math.max(0, Math.min(length, this.#size - offset));
@@ -370,11 +372,64 @@ export class FileContent {
   readInto(offset: number, target: Uint8Array): Promise<number> {
     return this.#lock.run(async () => {
       await this.#settle(offset, offset + target.length);
+      await this.#readAhead(offset, offset + target.length);
       return this.tree.db.read(() => {
         this.#refresh();
         return this.#readNow(offset, target);
       });
     });
+  }
+
+  /**
+   * For sequential reads, has the codec Workers decode the next chunks
+   * (decompressing or opening them is the costly part of a read), then waits
+   * for those this read needs. Raw chunks are only checksummed, so they are
+   * decoded on the spot.
+   */
+  async #readAhead(from: number, to: number): Promise<void> {
+    const sequential = from === this.#lastEnd;
+    this.#lastEnd = to;
+    const end = Math.min(to, this.#size);
+    if (from >= end) return;
+    const core = this.tree.core;
+    const cache = core.cache;
+    const cs = this.#cs;
+    const first = Math.floor(from / cs);
+    const last = Math.floor((end - 1) / cs);
+    const lastAhead = sequential ? Math.min(last + READ_AHEAD, Math.ceil(this.#size / cs) - 1) : -1;
+    const ids = this.tree.db.read(() => {
+      const ids = new Map<number, number>();
+      for (let idx = first; idx <= Math.max(last, lastAhead); idx++) {
+        if (this.#slots.has(idx)) continue;
+        const id = this.#baseChunk(idx);
+        if (id !== undefined) ids.set(idx, id);
+      }
+      return ids;
+    });
+    for (const [idx, id] of ids) {
+      if (idx <= last || cache.has(id) || cache.loading.has(id)) continue;
+      const row = chunkRow(this.tree.db, id);
+      if (!row || row.data === null) continue;
+      noteAllocation(row.data.length + row.size);
+      if (row.codec === 0) {
+        try {
+          cache.set(
+            id,
+            this.codec.decode(row.data, 0, row.hash, row.size, row.crc, core.verifyReads),
+          );
+        } catch { /* the read decodes it again and reports */ }
+        continue;
+      }
+      const job = core.pool.decode(this.codec.config, row.data, row)
+        .then((plain) => cache.set(id, plain), () => {/* the read decodes it again and reports */})
+        .finally(() => cache.loading.delete(id));
+      cache.loading.set(id, job);
+    }
+    for (let idx = first; idx <= last; idx++) {
+      const id = ids.get(idx);
+      const job = id === undefined ? undefined : cache.loading.get(id);
+      if (job) await job;
+    }
   }
 
   #readNow(offset: number, target: Uint8Array): number {
@@ -580,7 +635,7 @@ export class FileContent {
     const core = this.tree.core;
     const db = this.tree.db;
     const ids = db.tx(() => {
-      const before = storedBytes(this.tree);
+      let added = 0;
       if (this.#pending === null) {
         this.#pending = db.run(
           `INSERT INTO versions(node, seq, size, mtime, created, chunk_size, session)
@@ -592,17 +647,18 @@ export class FileContent {
         ).lastId;
       }
       const ids = ready.map(([idx, s]) => {
-        const id = putChunk(db, this.tree.vol.id, s.enc!);
+        const put = putChunk(db, this.tree.vol.id, s.enc!);
+        added += put.added;
         db.run(
           `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
            ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
           this.#pending,
           idx,
-          id,
+          put.id,
         );
-        return id;
+        return put.id;
       });
-      checkQuota(this.tree, before);
+      checkQuota(this.tree, added);
       if (core.session !== null) {
         db.run(
           "INSERT OR IGNORE INTO opens(session, node) VALUES (?, ?)",
@@ -643,7 +699,7 @@ export class FileContent {
       try {
         result = db.tx(() => {
           if (!this.#baseExists()) this.#baseLost();
-          const before = storedBytes(tree);
+          let added = 0;
           const now = nowNs();
           let vid = this.#pending;
           if (vid === null) {
@@ -659,13 +715,14 @@ export class FileContent {
           }
           for (const [idx, s] of slots) {
             if (idx >= nslots) continue;
-            const id = putChunk(db, tree.vol.id, s.enc!);
+            const put = putChunk(db, tree.vol.id, s.enc!);
+            added += put.added;
             db.run(
               `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
                ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
               vid,
               idx,
-              id,
+              put.id,
             );
           }
           db.run("DELETE FROM extents WHERE version = ? AND idx >= ?", vid, nslots);
@@ -701,8 +758,8 @@ export class FileContent {
           );
           if (changes === 0) throw new NotFound("file was removed", `#${this.nodeId}`);
           inTx?.();
-          pruneVersions(tree, this.nodeId, tree.keepFor(this.nodeId));
-          checkQuota(tree, before);
+          prune(tree, this.nodeId, seq);
+          checkQuota(tree, added);
           return { vid, seq };
         });
       } finally {

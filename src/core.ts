@@ -24,7 +24,7 @@ export interface CoreOptions {
    * adds the cryptographic check `check({ verify: true })` makes.
    */
   verifyReads?: boolean;
-  /** Bytes of decoded chunks kept in memory (default 32 MiB). */
+  /** Bytes of decoded chunks kept in memory (default 16 MiB). */
   chunkCacheBytes?: number;
   /** Codec Workers (default: one per core). */
   workers?: number;
@@ -54,8 +54,8 @@ let lastNs = 0n;
  * more than {@linkcode GC_EXTERNAL} bytes outside its heap. Measured in
  * `bench/` (peak RSS while streaming).
  */
-const GC_EVERY = 64 << 20;
-const GC_EXTERNAL = 96 << 20;
+const GC_EVERY = 32 << 20;
+const GC_EXTERNAL = 64 << 20;
 let collect: (() => void) | null | undefined;
 let allocated = 0;
 
@@ -103,6 +103,8 @@ export class Core {
   readonly #batch = new AsyncLocalStorage<Core>();
   readonly #reserve?: number;
   #statfs = true;
+  #diskBudget = 0;
+  #diskChecked = 0;
   readonly #buffers = new Map<number, Uint8Array[]>();
   #bufferBytes = 0;
   #gate: Promise<void> | null = null;
@@ -112,8 +114,9 @@ export class Core {
   constructor(db: Db, options: CoreOptions = {}) {
     this.db = db;
     this.pool = new CodecPool(options.workers);
-    this.cache = new ChunkCache(options.chunkCacheBytes ?? 32 << 20);
+    this.cache = new ChunkCache(options.chunkCacheBytes ?? 16 << 20);
     this.checkpointer = new Checkpointer(db);
+    db.onCommit = (bytes) => this.checkpointer.committed(bytes);
     this.verifyReads = options.verifyReads ?? false;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 60_000;
     this.#reserve = options.diskReserveBytes;
@@ -127,11 +130,11 @@ export class Core {
     return buf;
   }
 
-  /** Returns a buffer to the pool, which keeps at most 48 MiB. */
+  /** Returns a buffer to the pool, which keeps at most 16 MiB. */
   giveBuffer(buf: Uint8Array): void {
     const size = buf.byteLength;
     if (buf.byteOffset !== 0 || size !== buf.buffer.byteLength) return;
-    if (this.#bufferBytes + size > 48 << 20) return;
+    if (this.#bufferBytes + size > 16 << 20) return;
     let list = this.#buffers.get(size);
     if (!list) this.#buffers.set(size, list = []);
     list.push(buf);
@@ -140,17 +143,21 @@ export class Core {
 
   /**
    * Refuses, with `QuotaExceeded`, a transaction adding `bytes` of content
-   * when that would leave less than the disk reserve free.
+   * when that would leave less than the disk reserve free. After a check it
+   * lets an eighth of the remaining slack (or two seconds) pass unchecked,
+   * so small writes do not pay two system calls each.
    */
   checkDisk(bytes: number): void {
     if (!this.#statfs || bytes <= 0 || this.db.path === ":memory:") return;
+    if (bytes < this.#diskBudget && Date.now() - this.#diskChecked < 2000) {
+      this.#diskBudget -= bytes;
+      return;
+    }
     let free: number;
     let total: number;
     try {
-      const dir = this.db.path.includes("/")
-        ? this.db.path.slice(0, this.db.path.lastIndexOf("/")) || "/"
-        : ".";
-      const s = statfsSync(dir);
+      const path = this.db.path;
+      const s = statfsSync(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".");
       free = s.bavail * s.bsize;
       total = s.blocks * s.bsize;
     } catch {
@@ -164,11 +171,15 @@ export class Core {
     try {
       wal = Deno.statSync(this.db.path + "-wal").size;
     } catch { /* no WAL yet */ }
-    if (free - wal - 2 * bytes < reserve) {
+    const slack = free - wal - reserve - 2 * bytes;
+    if (slack < 0) {
+      this.#diskBudget = 0;
       throw new QuotaExceeded(
         `the disk holding the store is full (${free} bytes free, ${reserve} kept in reserve for deletes)`,
       );
     }
+    this.#diskBudget = Math.min(256 << 20, slack / 8);
+    this.#diskChecked = Date.now();
   }
 
   /** Ids of every node this process has open. */

@@ -32,7 +32,7 @@ export interface DbOptions {
 }
 
 /** Default page size: see the README's "Choices and measurements". */
-export const DEFAULT_PAGE_SIZE = 32768;
+export const DEFAULT_PAGE_SIZE = 16384;
 
 function fileSize(path: string): number | null {
   try {
@@ -50,6 +50,9 @@ export class Db {
   readonly readOnly: boolean;
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
+  /** Called after every outer commit, with what `noteStored` gathered. */
+  onCommit?: (storedBytes: number) => void;
+  #stored = 0;
 
   private constructor(raw: DatabaseSync, path: string, readOnly: boolean) {
     this.raw = raw;
@@ -114,7 +117,7 @@ export class Db {
       this.raw.exec("PRAGMA journal_size_limit = 67108864");
     }
     this.raw.exec("PRAGMA temp_store = MEMORY");
-    this.raw.exec("PRAGMA cache_size = -16384");
+    this.raw.exec("PRAGMA cache_size = -8192");
     if (version < SCHEMA_VERSION) {
       if (this.readOnly) {
         throw new ReadOnly(
@@ -190,6 +193,17 @@ export class Db {
     }
   }
 
+  /** Adds content bytes the open transaction stored (for `onCommit`). */
+  noteStored(bytes: number): void {
+    this.#stored += bytes;
+  }
+
+  #committed(): void {
+    const bytes = this.#stored;
+    this.#stored = 0;
+    this.onCommit?.(bytes);
+  }
+
   /** True while a transaction is open on this connection. */
   get inTransaction(): boolean {
     return this.#depth > 0;
@@ -212,8 +226,10 @@ export class Db {
         throw new TypeError("Db.tx() takes a synchronous function");
       }
       this.exec(outer ? "COMMIT" : `RELEASE ${sp}`);
+      if (outer) this.#committed();
       return result;
     } catch (e) {
+      if (outer) this.#stored = 0;
       try {
         if (!outer) {
           this.raw.exec(`ROLLBACK TO ${sp}`);
@@ -242,12 +258,15 @@ export class Db {
     if (commit) {
       try {
         this.exec("COMMIT");
+        this.#committed();
         return;
       } catch (e) {
+        this.#stored = 0;
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
         throw e;
       }
     }
+    this.#stored = 0;
     if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
   }
 

@@ -97,7 +97,8 @@ export const MIGRATIONS: readonly string[] = [
     stored INTEGER NOT NULL,
     codec INTEGER NOT NULL,
     crc INTEGER,
-    refs INTEGER NOT NULL DEFAULT 0
+    refs INTEGER NOT NULL DEFAULT 0,
+    data BLOB
   );
   CREATE UNIQUE INDEX chunks_hash ON chunks(volume, hash);
 

@@ -381,14 +381,19 @@ export class Store implements AsyncDisposable {
   async gc(options: { sessionTimeoutMs?: number } = {}): Promise<GcReport> {
     this.#assertWritable();
     await this.#core.enter();
+    await this.#core.checkpointer.full();
     return gc(this.#core, options.sessionTimeoutMs ?? this.#core.sessionTimeoutMs);
   }
 
-  /** Moves the write-ahead log into the main file (a checkpoint). */
-  async checkpoint(): Promise<void> {
+  /**
+   * Moves the write-ahead log into the main file and empties it (a
+   * checkpoint). Resolves to false when readers in other processes kept
+   * part of the log in use; a later checkpoint finishes the job.
+   */
+  async checkpoint(): Promise<boolean> {
     this.#assertOpen();
     await this.#core.enter();
-    this.#core.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return await this.#core.checkpointer.full();
   }
 
   /**

@@ -384,17 +384,15 @@ export class Tree {
     );
   }
 
-  /** Creates a node and its entry. `AlreadyExists` if the name is taken. */
-  create(
-    dir: NodeRow,
-    name: string,
-    kind: Kind,
-    opts: CreateOptions = {},
-  ): NodeRow {
+  /**
+   * Creates a node and its entry; returns the node's id. `AlreadyExists`
+   * if the name is taken.
+   */
+  create(dir: NodeRow, name: string, kind: Kind, opts: CreateOptions = {}): number {
     this.#checkFree(dir, name);
-    const id = this.createUnlinked(kind, opts);
-    this.attach(dir, name, id);
-    return this.node(id);
+    const id = this.#insertNode(kind, opts, kind === Kind.Dir ? 2 : 1);
+    this.#link(dir, name, id, kind);
+    return id;
   }
 
   #checkFree(dir: NodeRow, name: string): void {
@@ -404,11 +402,7 @@ export class Tree {
     if (this.lookup(dir, name)) throw new AlreadyExists("file exists", name);
   }
 
-  /**
-   * Creates a node with no entry yet (nlink 0), for content that should
-   * appear under its name only when it commits; see {@linkcode Tree.attach}.
-   */
-  createUnlinked(kind: Kind, opts: CreateOptions = {}): number {
+  #insertNode(kind: Kind, opts: CreateOptions, nlink: number): number {
     const now = nowNs();
     const mode = (opts.mode ?? (kind === Kind.Dir ? 0o755 : kind === Kind.File ? 0o644 : 0o777)) &
       0o7777;
@@ -422,12 +416,13 @@ export class Tree {
     }
     const { lastId } = this.db.run(
       `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, size, atime, mtime, ctime, btime)
-       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.vol.id,
       kind,
       mode,
       opts.uid ?? 0,
       opts.gid ?? 0,
+      nlink,
       size,
       now,
       now,
@@ -444,19 +439,25 @@ export class Tree {
     return lastId;
   }
 
-  /** Gives an unlinked node (from `createUnlinked`) its first entry. */
-  attach(dir: NodeRow, name: string, id: number): void {
-    this.#checkFree(dir, name);
-    const kind = this.db.get<{ kind: number }>("SELECT kind FROM nodes WHERE id = ?", id)!.kind;
+  #link(dir: NodeRow, name: string, id: number, kind: Kind): void {
     const now = nowNs();
     this.#addEntry(dir, name, id);
-    this.db.run(
-      "UPDATE nodes SET nlink = ?, ctime = ? WHERE id = ?",
-      kind === Kind.Dir ? 2 : 1,
-      now,
-      id,
-    );
     this.#touchDir(dir.id, now, kind === Kind.Dir ? 1 : 0);
+  }
+
+  /**
+   * Creates a node with no entry yet (nlink 0), for content that should
+   * appear under its name only when it commits; see {@linkcode Tree.attach}.
+   */
+  createUnlinked(kind: Kind, opts: CreateOptions = {}): number {
+    return this.#insertNode(kind, opts, 0);
+  }
+
+  /** Gives an unlinked file (from `createUnlinked`) its first entry. */
+  attach(dir: NodeRow, name: string, id: number): void {
+    this.#checkFree(dir, name);
+    this.db.run("UPDATE nodes SET nlink = 1, ctime = ? WHERE id = ?", nowNs(), id);
+    this.#link(dir, name, id, Kind.File);
   }
 
   /** Adds a hard link to a non-directory node. */
@@ -551,21 +552,23 @@ export class Tree {
     if (!r || r.nlink > 0) return;
     if (this.db.get("SELECT 1 FROM opens WHERE node = ? LIMIT 1", id)) return;
     if (this.core.openNodes().has(id)) return;
-    this.db.exec("CREATE TEMP TABLE IF NOT EXISTS drop_one(node INTEGER PRIMARY KEY)");
-    this.db.run("DELETE FROM temp.drop_one");
-    this.db.run("INSERT INTO temp.drop_one VALUES (?)", id);
-    this.#dropNodes("SELECT node FROM temp.drop_one");
+    this.#dropNodes("?", id);
   }
 
-  /** Deletes nodes (a subquery of ids) with their versions and xattrs. */
-  #dropNodes(ids: string): void {
+  /**
+   * Deletes nodes with their versions and xattrs: `ids` is `?` (with `id`)
+   * or a subquery of ids.
+   */
+  #dropNodes(ids: string, id?: number): void {
     const db = this.db;
+    const p = id === undefined ? [] : [id];
     db.run(
       `DELETE FROM extents WHERE version IN (SELECT id FROM versions WHERE node IN (${ids}))`,
+      ...p,
     );
-    db.run(`DELETE FROM versions WHERE node IN (${ids})`);
-    db.run(`DELETE FROM xattrs WHERE node IN (${ids})`);
-    db.run(`DELETE FROM nodes WHERE id IN (${ids})`);
+    db.run(`DELETE FROM versions WHERE node IN (${ids})`, ...p);
+    db.run(`DELETE FROM xattrs WHERE node IN (${ids})`, ...p);
+    db.run(`DELETE FROM nodes WHERE id IN (${ids})`, ...p);
   }
 
   /**

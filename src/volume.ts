@@ -339,7 +339,7 @@ export class Volume {
           return r.node;
         }
         if (!r.dir) throw new IsADirectory("is a directory", path);
-        return this.#tree.create(r.dir, r.name!, Kind.File, { mode: mode.mode });
+        return this.#tree.node(this.#tree.create(r.dir, r.name!, Kind.File, { mode: mode.mode }));
       })
       : this.#core.db.read(() => this.#tree.existing(path, true));
     return await this.#ctx.openContent(n, mode, path);
@@ -384,18 +384,18 @@ export class Volume {
       await this.#core.checkpointer.throttle();
       const done = this.#core.db.tx(() => {
         const r = tree.resolve(path, true);
-        let id: number;
+        let node: { id: number; seq: number | null };
         if (r.node) {
           if (options.createNew) throw new AlreadyExists("file exists", path);
           if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
           if (this.#core.contents.has(r.node.id)) return false;
-          id = r.node.id;
+          node = r.node;
         } else {
           if (!create && !options.createNew) throw new NotFound("no such file", path);
           if (!r.dir) throw new IsADirectory("is a directory", path);
-          id = tree.create(r.dir, r.name!, Kind.File, { mode: options.mode }).id;
+          node = { id: tree.create(r.dir, r.name!, Kind.File, { mode: options.mode }), seq: null };
         }
-        commitChunks(tree, id, enc ? [enc] : [], data.length, now);
+        commitChunks(tree, node, enc ? [enc] : [], data.length, now);
         return true;
       });
       if (done) return;
@@ -447,9 +447,16 @@ export class Volume {
       }
       await content.commit(false, () => {
         if (!target.fresh) return;
+        // Linked only now, so readers never see a half-written new file. If
+        // someone created the path meanwhile, replace it as rename(2) would.
         const r = tree.resolve(path, true);
-        if (r.node || !r.dir) throw new AlreadyExists("file exists", path);
-        tree.attach(r.dir, r.name!, target.id);
+        if (!r.dir) throw new IsADirectory("is a directory", path);
+        if (r.node) {
+          if (options.createNew) throw new AlreadyExists("file exists", path);
+          if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+          tree.unlink(r.dir, r.name!);
+        }
+        tree.attach(tree.node(r.dir.id), r.name!, target.id);
       });
     } catch (e) {
       await content.discard();
@@ -482,7 +489,7 @@ export class Volume {
         } else if (child) {
           dir = child;
         } else {
-          dir = t.create(dir, name, Kind.Dir, { mode: options.mode });
+          dir = t.node(t.create(dir, name, Kind.Dir, { mode: options.mode }));
           continue;
         }
         if (dir.kind !== Kind.Dir) throw new AlreadyExists("not a directory", path);
@@ -569,17 +576,17 @@ export class Volume {
       const src = t.existing(from, true);
       if (src.kind !== Kind.File) throw new IsADirectory("not a regular file", from);
       const r = t.resolve(to, true);
-      let id: number;
+      let dst: NodeRow;
       if (r.node) {
         if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", to);
         if (r.node.id === src.id) return;
-        id = r.node.id;
+        dst = r.node;
+        t.setAttributes(dst, { mode: src.mode });
       } else {
         if (!r.dir) throw new IsADirectory("is a directory", to);
-        id = t.create(r.dir, r.name!, Kind.File, { mode: src.mode }).id;
+        dst = t.node(t.create(r.dir, r.name!, Kind.File, { mode: src.mode }));
       }
-      t.setAttributes(t.node(id), { mode: src.mode });
-      commitCopy(t, id, { version: src.version, size: src.size, mtime: nowNs() });
+      commitCopy(t, dst, { version: src.version, size: src.size, mtime: nowNs() });
     });
   }
 
@@ -773,7 +780,7 @@ export class Volume {
         version,
       );
       if (!v) throw new NotFound(`no version ${version}`, path);
-      return commitCopy(t, n.id, { version: v.id, size: v.size, mtime: nowNs() });
+      return commitCopy(t, n, { version: v.id, size: v.size, mtime: nowNs() });
     });
   }
 
@@ -871,9 +878,9 @@ export class Volume {
 function copyNode(t: Tree, src: NodeRow, dir: NodeRow, name: string, preserve: boolean): void {
   const opts: CreateOptions = { mode: src.mode, uid: src.uid, gid: src.gid };
   if (src.kind === Kind.Symlink) opts.target = t.target(src);
-  const copy = t.create(dir, name, src.kind, opts);
+  const copy = t.node(t.create(dir, name, src.kind, opts));
   if (src.kind === Kind.File && src.version !== null) {
-    commitCopy(t, copy.id, {
+    commitCopy(t, copy, {
       version: src.version,
       size: src.size,
       mtime: preserve ? src.mtime : nowNs(),
@@ -978,7 +985,7 @@ export class NodeApi {
   ): Promise<FileInfo> {
     const k = kind === "file" ? Kind.File : kind === "directory" ? Kind.Dir : Kind.Symlink;
     return this.#vol.write((t) =>
-      this.#vol.infoOf(t.create(this.#dir(t, dirIno), name, k, options))
+      this.#vol.infoOf(t.node(t.create(this.#dir(t, dirIno), name, k, options)))
     );
   }
 

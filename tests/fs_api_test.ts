@@ -268,3 +268,32 @@ Deno.test("extended attributes are set, listed, read and removed", async () => {
     InvalidArgument,
   );
 });
+
+Deno.test("a streamed writeFile() of a new path appears only when it commits, replacing a racer", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const big = randomBytes(3_000_000);
+  const stream = new ReadableStream<Uint8Array>({
+    async start(c) {
+      c.enqueue(big.subarray(0, 2_000_000));
+      await gate;
+      c.enqueue(big.subarray(2_000_000));
+      c.close();
+    },
+  });
+  const writing = vol.writeFile("/race", stream);
+  await new Promise((r) => setTimeout(r, 50));
+  assert(!(await vol.exists("/race")), "a half-written new file must not be visible");
+  await vol.writeTextFile("/race", "the racer");
+  release();
+  await writing;
+  assert(sameBytes(await vol.readFile("/race"), big));
+  const stream2 = ReadableStream.from([randomBytes(2_000_000, 5)]);
+  await vol.writeTextFile("/taken", "first");
+  await assertRejects(() => vol.writeFile("/taken", stream2, { createNew: true }), AlreadyExists);
+  assertEquals(await vol.readTextFile("/taken"), "first");
+  const report = await t.store.check();
+  assert(report.ok && report.pendingWrites === 0, JSON.stringify(report));
+});

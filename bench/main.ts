@@ -1,0 +1,72 @@
+/**
+ * `deno task bench`: runs every benchmark, prints one JSON line per figure
+ * as it is measured, then a table with peers side by side. Each scenario
+ * runs in its own process so its peak RSS is its own.
+ *
+ *   deno task bench            full sizes (1 GiB files, 10 GiB stream, ~256 MiB tree)
+ *   deno task bench --quick    small sizes, for a smoke run
+ *   deno task bench --only=seq-random,tree
+ *
+ * Results are also written to `.bench/results.jsonl`.
+ */
+
+import { parseArgs } from "node:util";
+import { type Row, table } from "./_util.ts";
+import { borgTrees, have } from "./peers.ts";
+import { makeTrees } from "./tree_gen.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { quick: { type: "boolean" }, only: { type: "string" } },
+});
+const quick = !!values.quick;
+const only = values.only?.split(",");
+const want = (name: string) => !only || only.includes(name);
+const rows: Row[] = [];
+
+function collect(text: string): void {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    console.log(line);
+    rows.push(JSON.parse(line));
+  }
+}
+
+async function scenario(file: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-sys=statfs",
+      new URL(file, import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  collect(new TextDecoder().decode(out.stdout));
+  if (!out.success) throw new Error(`${file} ${args.join(" ")} failed`);
+}
+
+const size = quick ? 256 : 1024;
+if (want("seq-random")) await scenario("engine.ts", ["seq-random", String(size)]);
+if (want("seq-text")) await scenario("engine.ts", ["seq-text", String(size)]);
+if (want("small")) await scenario("engine.ts", ["small", quick ? "2000" : "10000"]);
+if (want("tree")) {
+  const [t1, t2] = await makeTrees(quick ? 32 : 256);
+  await scenario("engine.ts", ["tree", t1, t2]);
+  if (await have("borg")) await borgTrees(t1, t2).catch((e) => console.error(`borg: ${e.message}`));
+  else console.error("note: borg is not installed; its tree figures are left out");
+}
+if (want("stream")) await scenario("engine.ts", ["stream", quick ? "1024" : "10240"]);
+
+const dir = new URL("../.bench/", import.meta.url).pathname;
+await Deno.mkdir(dir, { recursive: true });
+await Deno.writeTextFile(
+  `${dir}results.jsonl`,
+  rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
+);
+console.log("\n" + table(rows));
