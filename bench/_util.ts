@@ -13,8 +13,12 @@ export interface Row {
   note?: string;
 }
 
+/** Rows emitted in this process (peers run in the orchestrator's). */
+export const emitted: Row[] = [];
+
 /** Prints a row as one JSON line on stdout. */
 export function emit(row: Row): void {
+  emitted.push(row);
   console.log(JSON.stringify(row));
 }
 

@@ -4,6 +4,7 @@
  * Prints JSON lines; `bench/main.ts` runs them all and prints the table.
  */
 
+import { putTree } from "../cli/transfer.ts";
 import { Store } from "../mod.ts";
 import { DataSource, emit, MiB, peakRssMiB, scratch, since, textPool } from "./_util.ts";
 
@@ -98,27 +99,6 @@ async function smallFiles(count: number): Promise<void> {
   await Deno.remove(path).catch(() => {});
 }
 
-/** Ingests a host directory into the volume at `dest`, like a backup run. */
-async function ingest(
-  vol: Awaited<ReturnType<Store["volume"]>>,
-  from: string,
-  dest: string,
-): Promise<number> {
-  let bytes = 0;
-  await vol.mkdir(dest, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    const src = `${from}/${e.name}`;
-    const dst = `${dest}/${e.name}`;
-    if (e.isDirectory) bytes += await ingest(vol, src, dst);
-    else if (e.isFile) {
-      const data = await Deno.readFile(src);
-      await vol.writeFile(dst, data);
-      bytes += data.length;
-    }
-  }
-  return bytes;
-}
-
 /** Two ingests of a tree, the second with 5% of its files changed. */
 async function tree(t1: string, t2: string): Promise<void> {
   const path = await scratch("tree.trove");
@@ -126,7 +106,7 @@ async function tree(t1: string, t2: string): Promise<void> {
   const vol = await store.volume();
   for (const [i, dir] of [[1, t1], [2, t2]] as const) {
     const t0 = performance.now();
-    const bytes = await ingest(vol, dir, `/ingest${i}`);
+    const { bytes } = await putTree(vol, dir, `/ingest${i}`);
     const secs = since(t0);
     await store.checkpoint();
     const stored = (await Deno.stat(path)).size;

@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Row, table } from "./_util.ts";
+import { emitted, type Row, table } from "./_util.ts";
 import { borgTrees, have } from "./peers.ts";
 import { makeTrees } from "./tree_gen.ts";
 
@@ -63,6 +63,7 @@ if (want("tree")) {
 }
 if (want("stream")) await scenario("engine.ts", ["stream", quick ? "1024" : "10240"]);
 
+rows.push(...emitted);
 const dir = new URL("../.bench/", import.meta.url).pathname;
 await Deno.mkdir(dir, { recursive: true });
 await Deno.writeTextFile(

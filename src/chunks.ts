@@ -18,19 +18,35 @@ import { Corrupt } from "./errors.ts";
  */
 export const INLINE_CHUNK_BYTES = 4096;
 
+/** True when the volume holds a chunk with this id (for `encode`'s `known`). */
+export function hasChunk(db: Db, volume: number, hash: Uint8Array): boolean {
+  return db.get("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?", volume, hash) !== undefined;
+}
+
 /**
  * Stores an encoded chunk unless the volume already holds one with its id.
  * Returns the chunk's row id and the stored bytes this added (0 when it was
- * already there). Call inside a transaction that also adds the extent
- * referring to it, or the chunk is collected as garbage.
+ * already there). An encoding that stopped at the id (`known`) is redone
+ * with `reencode` if the chunk has gone meanwhile. Call inside a
+ * transaction that also adds the extent referring to it, or the chunk is
+ * collected as garbage.
  */
-export function putChunk(db: Db, volume: number, enc: EncodedChunk): { id: number; added: number } {
+export function putChunk(
+  db: Db,
+  volume: number,
+  enc: EncodedChunk,
+  reencode?: () => EncodedChunk,
+): { id: number; added: number } {
   const found = db.get<{ id: number }>(
     "SELECT id FROM chunks WHERE volume = ? AND hash = ?",
     volume,
     enc.hash,
   );
   if (found) return { id: found.id, added: 0 };
+  if (enc.known) {
+    if (!reencode) throw new Corrupt("a chunk vanished between encoding and storing it");
+    enc = reencode();
+  }
   const inline = enc.data.length <= INLINE_CHUNK_BYTES;
   const { lastId } = db.run(
     "INSERT INTO chunks(volume, hash, size, stored, codec, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?)",

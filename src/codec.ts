@@ -36,6 +36,11 @@ export interface CodecConfig {
   readonly volumeId: number;
   /** When true, chunk ids are random: no two chunks are ever shared. */
   readonly noDedup?: boolean;
+  /**
+   * The store file: a Worker opens it read-only to skip compressing and
+   * sealing chunks the volume holds already.
+   */
+  readonly storePath?: string;
 }
 
 /** One chunk ready to store. */
@@ -50,6 +55,8 @@ export interface EncodedChunk {
   size: number;
   /** CRC-32 of the plaintext, checked on every read; null when sealed. */
   crc: number | null;
+  /** True when encoding stopped at the id because the chunk is stored. */
+  known?: boolean;
 }
 
 /** Bytes sampled (three windows) to decide whether compressing is worth it. */
@@ -138,9 +145,24 @@ export class ChunkCodec {
     return z.length > sample.length * 0.97;
   }
 
-  /** Hashes, compresses when that helps, and seals a chunk. */
-  encode(plain: Uint8Array): EncodedChunk {
+  /**
+   * Hashes, compresses when that helps, and seals a chunk. When `known`
+   * says the volume already holds a chunk with this id, the costly steps
+   * are skipped and the result carries no data (the caller reuses the
+   * stored chunk).
+   */
+  encode(plain: Uint8Array, known?: (hash: Uint8Array) => boolean): EncodedChunk {
     const hash = this.hash(plain);
+    if (known?.(hash)) {
+      return {
+        hash,
+        data: new Uint8Array(0),
+        codec: 0,
+        size: plain.length,
+        crc: null,
+        known: true,
+      };
+    }
     let data = plain;
     let codec = 0;
     if (this.config.level > 0 && plain.length >= 64 && !this.#incompressible(plain)) {

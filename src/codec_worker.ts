@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
 
 /** Encode the first `len` bytes of `buf`, or decode `buf` (stored bytes). */
@@ -22,6 +23,35 @@ interface Request {
 }
 
 const codecs = new Map<string, ChunkCodec>();
+const lookups = new Map<string, StatementSync | null>();
+
+/**
+ * A read-only statement finding a chunk by id in the store, so chunks the
+ * volume holds already are not compressed again (a hint: the main thread
+ * re-encodes if the chunk is gone by the time it stores).
+ */
+function known(config: CodecConfig): ((hash: Uint8Array) => boolean) | undefined {
+  if (!config.storePath || config.noDedup) return undefined;
+  let stmt = lookups.get(config.storePath);
+  if (stmt === undefined) {
+    try {
+      const db = new DatabaseSync(config.storePath, { readOnly: true, timeout: 1000 });
+      stmt = db.prepare("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?");
+    } catch {
+      stmt = null;
+    }
+    lookups.set(config.storePath, stmt);
+  }
+  if (!stmt) return undefined;
+  const s = stmt;
+  return (hash) => {
+    try {
+      return s.get(config.volumeId, hash) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+}
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<Request>) => void) | null;
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -42,7 +72,7 @@ scope.onmessage = (e) => {
       scope.postMessage({ seq, plain }, [plain.buffer as ArrayBuffer]);
       return;
     }
-    const enc = codec.encode(buf.subarray(0, len));
+    const enc = codec.encode(buf.subarray(0, len), known(config));
     const transfer: Transferable[] = [buf.buffer as ArrayBuffer];
     if (enc.data.buffer !== buf.buffer) {
       if (enc.data.byteLength !== enc.data.buffer.byteLength) enc.data = enc.data.slice();

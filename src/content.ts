@@ -22,7 +22,7 @@ const STAGE_BATCH = 8 << 20;
 /** Most bytes of chunk slots one file buffers before writes wait. */
 export const MAX_BUFFERED = 24 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
-const INLINE_ENCODE_BYTES = 64 << 10;
+export const INLINE_ENCODE_BYTES = 64 << 10;
 /** Chunks decoded ahead of a sequential reader, on the codec Workers. */
 const READ_AHEAD = 4;
 /** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
@@ -155,7 +155,8 @@ export function commitCopy(
 
 /**
  * Makes already-encoded chunks (slot 0, 1, …) the current content of
- * `node`: small writes commit this way in a single transaction.
+ * `node`: small writes commit this way in a single transaction. `reencode`
+ * redoes a single chunk whose encoding stopped at its id (see `putChunk`).
  */
 export function commitChunks(
   tree: Tree,
@@ -163,11 +164,12 @@ export function commitChunks(
   chunks: EncodedChunk[],
   size: number,
   mtime: bigint,
+  reencode?: () => EncodedChunk,
 ): number {
   return installVersion(tree, node, size, mtime, (vid) => {
     let added = 0;
     chunks.forEach((enc, idx) => {
-      const put = putChunk(tree.db, tree.vol.id, enc);
+      const put = putChunk(tree.db, tree.vol.id, enc, reencode);
       added += put.added;
       tree.db.run("INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)", vid, idx, put.id);
     });
@@ -513,6 +515,11 @@ export class FileContent {
     for (const s of this.#slots.values()) await this.#idle(s);
   }
 
+  /** Encodes a slot on this thread (its Worker encoding was only a hint). */
+  #reencode(slot: Slot): EncodedChunk {
+    return slot.enc = this.codec.encode(slot.buf!.subarray(0, slot.len));
+  }
+
   #drop(idx: number, slot: Slot): void {
     this.#slots.delete(idx);
     if (slot.buf) this.tree.core.giveBuffer(slot.buf);
@@ -647,7 +654,7 @@ export class FileContent {
         ).lastId;
       }
       const ids = ready.map(([idx, s]) => {
-        const put = putChunk(db, this.tree.vol.id, s.enc!);
+        const put = putChunk(db, this.tree.vol.id, s.enc!, () => this.#reencode(s));
         added += put.added;
         db.run(
           `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
@@ -715,7 +722,7 @@ export class FileContent {
           }
           for (const [idx, s] of slots) {
             if (idx >= nslots) continue;
-            const put = putChunk(db, tree.vol.id, s.enc!);
+            const put = putChunk(db, tree.vol.id, s.enc!, () => this.#reencode(s));
             added += put.added;
             db.run(
               `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)

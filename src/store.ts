@@ -258,6 +258,7 @@ export class Store implements AsyncDisposable {
         id: `${Deno.pid}.${++codecSerial}`,
         level: record.compression,
         volumeId: record.id,
+        storePath: this.#core.db.path === ":memory:" ? undefined : this.#core.db.path,
       };
       codec = new ChunkCodec(config);
       this.#codecs.set(record.id, codec);

@@ -7,8 +7,9 @@
  * @module
  */
 
+import { hasChunk } from "./chunks.ts";
 import type { ChunkCodec } from "./codec.ts";
-import { commitChunks, commitCopy, FileContent } from "./content.ts";
+import { commitChunks, commitCopy, FileContent, INLINE_ENCODE_BYTES } from "./content.ts";
 import type { Core } from "./core.ts";
 import { nowNs } from "./core.ts";
 import {
@@ -262,10 +263,11 @@ export class Volume {
     options.signal?.throwIfAborted();
     const n = await this.#ctx.read((t) => t.existing(path, true));
     if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+    // The size comes from the same snapshot as the content (inside `read`).
+    const whole = Number.MAX_SAFE_INTEGER;
     const shared = this.#core.contents.get(n.id) as FileContent | undefined;
-    if (shared) return await shared.read(0, shared.size);
-    const content = new FileContent(this.#tree, this.#codec, n.id, false);
-    return await content.read(0, content.size);
+    if (shared) return await shared.read(0, whole);
+    return await new FileContent(this.#tree, this.#codec, n.id, false).read(0, whole);
   }
 
   /** The content of a file as UTF-8 text. */
@@ -380,9 +382,17 @@ export class Volume {
     const small = data instanceof Uint8Array && data.length <= tree.vol.chunkSize &&
       !options.append;
     if (small) {
-      const enc = data.length > 0 ? this.#codec.encode(data) : null;
+      // Bigger chunks are encoded on a Worker first (which skips compressing
+      // what the volume holds); small ones inside the transaction, where a
+      // chunk already stored (found by its id) is not compressed again.
+      const early = data.length > INLINE_ENCODE_BYTES
+        ? (await this.#core.pool.encode(this.#codec.config, data.slice(), data.length)).enc
+        : null;
       await this.#core.checkpointer.throttle();
       const done = this.#core.db.tx(() => {
+        const vid = tree.vol.id;
+        const enc = early ??
+          (data.length > 0 ? this.#codec.encode(data, (h) => hasChunk(tree.db, vid, h)) : null);
         const r = tree.resolve(path, true);
         let node: { id: number; seq: number | null };
         if (r.node) {
@@ -395,7 +405,14 @@ export class Volume {
           if (!r.dir) throw new IsADirectory("is a directory", path);
           node = { id: tree.create(r.dir, r.name!, Kind.File, { mode: options.mode }), seq: null };
         }
-        commitChunks(tree, node, enc ? [enc] : [], data.length, now);
+        commitChunks(
+          tree,
+          node,
+          enc ? [enc] : [],
+          data.length,
+          now,
+          () => this.#codec.encode(data),
+        );
         return true;
       });
       if (done) return;
