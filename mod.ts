@@ -27,12 +27,17 @@
 export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store.ts";
 export { NodeApi, Volume } from "./src/volume.ts";
 export { FileHandle, SeekMode } from "./src/handle.ts";
+export { generateKeyFile } from "./src/crypto.ts";
 export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check.ts";
 export type {
   CopyOptions,
+  CreateVolumeOptions,
+  Credential,
   DirEntry,
   DirEntryPlus,
   FileInfo,
+  KdfOptions,
+  KeySlotInfo,
   MkdirOptions,
   OpenMode,
   OpenOptions,

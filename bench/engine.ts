@@ -16,10 +16,12 @@ const OPEN = {
 };
 
 /** Sequential write then read of one file through a handle. */
-async function sequential(kind: "random" | "text", mib: number): Promise<void> {
+async function sequential(kind: "random" | "text", mib: number, encrypted = false): Promise<void> {
   const path = await scratch(`seq-${kind}.trove`);
   await using store = await Store.open(path, OPEN);
-  const vol = await store.volume();
+  const vol = encrypted
+    ? await store.createVolume("sealed", { passphrase: "benchmark passphrase" })
+    : await store.volume();
   const src = new DataSource(kind);
   const block = new Uint8Array(4 * MiB);
   let t0 = performance.now();
@@ -41,7 +43,7 @@ async function sequential(kind: "random" | "text", mib: number): Promise<void> {
   const r = since(t0);
   if (n !== mib * MiB) throw new Error(`read ${n} bytes, wrote ${mib * MiB}`);
   const info = await vol.info();
-  const c = `${mib} MiB ${kind}`;
+  const c = `${mib} MiB ${kind}${encrypted ? ", encrypted" : ""}`;
   emit({ bench: "sequential write", case: c, system: SYSTEM, value: mib / w, unit: "MB/s" });
   emit({ bench: "sequential read", case: c, system: SYSTEM, value: mib / r, unit: "MB/s" });
   emit({
@@ -190,6 +192,12 @@ if (import.meta.main) {
       break;
     case "seq-text":
       await sequential("text", Number(a ?? 1024));
+      break;
+    case "seq-random-enc":
+      await sequential("random", Number(a ?? 1024), true);
+      break;
+    case "seq-text-enc":
+      await sequential("text", Number(a ?? 1024), true);
       break;
     case "small":
       await smallFiles(Number(a ?? 10000));

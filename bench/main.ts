@@ -54,6 +54,30 @@ async function scenario(file: string, args: string[]): Promise<void> {
 const size = quick ? 256 : 1024;
 if (want("seq-random")) await scenario("engine.ts", ["seq-random", String(size)]);
 if (want("seq-text")) await scenario("engine.ts", ["seq-text", String(size)]);
+if (want("seq-enc")) {
+  await scenario("engine.ts", ["seq-random-enc", String(size)]);
+  await scenario("engine.ts", ["seq-text-enc", String(size)]);
+  // The encryption targets: writes at least 80%, reads at least 90% of plain.
+  for (const bench of ["sequential write", "sequential read"]) {
+    for (const kind of ["random", "text"]) {
+      const plain = rows.find((r) => r.bench === bench && r.case === `${size} MiB ${kind}`);
+      const enc = rows.find((r) =>
+        r.bench === bench && r.case === `${size} MiB ${kind}, encrypted`
+      );
+      if (plain && enc) {
+        const row = {
+          bench: `${bench}, encrypted / plain`,
+          case: `${size} MiB ${kind}`,
+          system: "trove",
+          value: enc.value / plain.value,
+          unit: "ratio",
+        };
+        console.log(JSON.stringify(row));
+        rows.push(row);
+      }
+    }
+  }
+}
 if (want("small")) await scenario("engine.ts", ["small", quick ? "2000" : "10000"]);
 if (want("tree")) {
   const [t1, t2] = await makeTrees(quick ? 32 : 256);

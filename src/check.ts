@@ -38,6 +38,8 @@ export interface CheckReport {
     versions: number;
     chunks: number;
     chunksVerified: number;
+    /** Chunks of encrypted volumes not unlocked in this store: not verified. */
+    chunksSkipped: number;
     bytesVerified: number;
   };
   /** Writes in progress by live sessions (not problems). */
@@ -358,6 +360,24 @@ export function check(
         () => db.run("UPDATE volumes SET stored_bytes = ? WHERE id = ?", r.sum, r.id),
       );
     }
+    // Key slots: every encrypted volume has at least one, none is orphaned.
+    for (
+      const r of db.all<{ name: string }>(
+        `SELECT name FROM volumes v WHERE crypto IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM key_slots k WHERE k.volume = v.id)`,
+      )
+    ) add("no-key-slot", `encrypted volume "${r.name}" has no key slot: it cannot be opened`);
+    const straySlots = count(
+      db,
+      "SELECT COUNT(*) FROM key_slots WHERE volume NOT IN (SELECT id FROM volumes)",
+    );
+    if (straySlots > 0) {
+      add(
+        "orphan-key-slot",
+        `${straySlots} key slots belong to no volume`,
+        () => db.run("DELETE FROM key_slots WHERE volume NOT IN (SELECT id FROM volumes)"),
+      );
+    }
     // Attributes and opens.
     const strayX = count(
       db,
@@ -383,6 +403,7 @@ export function check(
   });
 
   let chunksVerified = 0;
+  let chunksSkipped = 0;
   let bytesVerified = 0;
   if (options.verify) {
     const total = count(db, "SELECT COUNT(*) FROM chunks");
@@ -412,7 +433,11 @@ export function check(
       for (const r of rows) {
         after = r.id;
         const codec = codecs.get(r.volume);
-        if (!codec || r.data === null) continue;
+        if (r.data === null) continue;
+        if (!codec) {
+          chunksSkipped++;
+          continue;
+        }
         try {
           codec.decode(r.data, r.codec, r.hash, r.size, r.crc, true);
           bytesVerified += r.size;
@@ -461,6 +486,7 @@ export function check(
       versions: count(db, "SELECT COUNT(*) FROM versions WHERE session IS NULL"),
       chunks: count(db, "SELECT COUNT(*) FROM chunks"),
       chunksVerified,
+      chunksSkipped,
       bytesVerified,
     },
     pendingWrites: count(db, "SELECT COUNT(*) FROM versions WHERE session IS NOT NULL"),

@@ -46,6 +46,21 @@ export class CodecPool {
   #idle?: ReturnType<typeof setTimeout>;
   #closed = false;
 
+  /** Jobs sent and not yet answered, across all Workers. */
+  get busy(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * True when every Worker already has `depth` jobs queued: better to do
+   * the next one on the calling thread. A round trip costs about 0.5 ms, so
+   * loads want a deep queue; encodes, which the calling thread can share,
+   * a shallow one.
+   */
+  saturated(depth = 2): boolean {
+    return this.#pending.size >= depth * this.size;
+  }
+
   /** `size` Workers at most (default: one per core but one, for the main thread). */
   constructor(size: number = Math.max(1, (navigator.hardwareConcurrency || 2) - 1)) {
     this.size = Math.max(1, size);
@@ -76,43 +91,24 @@ export class CodecPool {
   }
 
   /**
-   * Decodes stored bytes on a Worker (opening, decompressing and checking
-   * them as `ChunkCodec.decode` does); `data` is transferred.
+   * Loads chunk `chunk` on a Worker, through its own read-only connection,
+   * and decodes it (opening, decompressing and checking it as
+   * `ChunkCodec.decode` does). Resolves to null when the Worker cannot see
+   * the chunk (not committed yet) or has no connection.
    */
-  decode(
-    config: CodecConfig,
-    data: Uint8Array,
-    row: { codec: number; hash: Uint8Array; size: number; crc: number | null },
-  ): Promise<Uint8Array> {
-    if (this.#closed) {
-      return Promise.resolve(
-        new ChunkCodec(config).decode(data, row.codec, row.hash, row.size, row.crc, false),
-      );
-    }
-    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
+  load(config: CodecConfig, chunk: number): Promise<Uint8Array | null> {
+    if (this.#closed || !config.storePath) return Promise.resolve(null);
     clearTimeout(this.#idle);
     const slot = this.#pick();
     const seq = ++this.#seq;
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.#pending.set(seq, {
-        resolve: (r: { plain: Uint8Array }) => resolve(r.plain),
+        resolve: (r: { plain: Uint8Array | null }) => resolve(r.plain),
         reject,
         worker: slot,
       });
-      slot.worker.postMessage(
-        {
-          seq,
-          op: "decode",
-          config,
-          buf: data,
-          len: row.size,
-          codec: row.codec,
-          hash: row.hash,
-          crc: row.crc,
-        },
-        [data.buffer as ArrayBuffer],
-      );
+      slot.worker.postMessage({ seq, op: "load", config, chunk, buf: null, len: 0 });
     });
   }
 
@@ -145,7 +141,7 @@ export class CodecPool {
     this.#pending.delete(data.seq);
     p.worker.busy--;
     if (data.error) p.reject(Object.assign(rebuildError(data.error), { buf: data.buf }));
-    else if (data.plain) p.resolve({ plain: data.plain });
+    else if ("plain" in data) p.resolve({ plain: data.plain });
     else p.resolve({ enc: data.enc!, buf: data.buf! });
     this.#maybeIdle();
   }

@@ -7,55 +7,77 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
+import "./crypto.ts"; // registers the sealer for encrypted volumes
 
-/** Encode the first `len` bytes of `buf`, or decode `buf` (stored bytes). */
+/** Encode the first `len` bytes of `buf`, or load chunk `chunk` and decode it. */
 interface Request {
   seq: number;
-  op: "encode" | "decode";
+  op: "encode" | "load";
+  chunk?: number;
   config: CodecConfig;
   /** A whole transferred buffer. */
   buf: Uint8Array;
   len: number;
-  /** For decode: the chunk row's fields. */
-  codec?: number;
-  hash?: Uint8Array;
-  crc?: number | null;
 }
 
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<Request>) => void) | null;
+  postMessage(message: unknown, transfer: Transferable[]): void;
+};
 const codecs = new Map<string, ChunkCodec>();
-const lookups = new Map<string, StatementSync | null>();
+
+interface Reader {
+  known: StatementSync;
+  load: StatementSync;
+}
+const readers = new Map<string, Reader | null>();
 
 /**
- * A read-only statement finding a chunk by id in the store, so chunks the
- * volume holds already are not compressed again (a hint: the main thread
- * re-encodes if the chunk is gone by the time it stores).
+ * A read-only connection to the store, to skip compressing chunks the
+ * volume holds already (a hint: the main thread re-encodes if the chunk is
+ * gone by the time it stores) and to load chunks for read-ahead.
  */
-function known(config: CodecConfig): ((hash: Uint8Array) => boolean) | undefined {
-  if (!config.storePath || config.noDedup) return undefined;
-  let stmt = lookups.get(config.storePath);
-  if (stmt === undefined) {
+function reader(config: CodecConfig): Reader | null {
+  if (!config.storePath) return null;
+  let r = readers.get(config.storePath);
+  if (r === undefined) {
     try {
       const db = new DatabaseSync(config.storePath, { readOnly: true, timeout: 1000 });
-      stmt = db.prepare("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?");
+      r = {
+        known: db.prepare("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?"),
+        load: db.prepare(
+          `SELECT c.volume, c.size, c.codec, c.hash, c.crc, IFNULL(c.data, d.data) AS data
+           FROM chunks c LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?`,
+        ),
+      };
     } catch {
-      stmt = null;
+      r = null;
     }
-    lookups.set(config.storePath, stmt);
+    readers.set(config.storePath, r);
   }
-  if (!stmt) return undefined;
-  const s = stmt;
+  return r;
+}
+
+function known(config: CodecConfig): ((hash: Uint8Array) => boolean) | undefined {
+  const r = config.noDedup ? null : reader(config);
+  if (!r) return undefined;
   return (hash) => {
     try {
-      return s.get(config.volumeId, hash) !== undefined;
+      return r.known.get(config.volumeId, hash) !== undefined;
     } catch {
       return false;
     }
   };
 }
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(message: unknown, transfer: Transferable[]): void;
-};
+
+interface Row {
+  volume: number;
+  size: number;
+  codec: number;
+  hash: Uint8Array;
+  crc: number | null;
+  data: Uint8Array | null;
+}
 
 scope.onmessage = (e) => {
   const { seq, op, config, buf, len } = e.data;
@@ -65,9 +87,15 @@ scope.onmessage = (e) => {
       codec = new ChunkCodec(config);
       codecs.set(config.id, codec);
     }
-    if (op === "decode") {
-      const { codec: bits, hash, crc } = e.data;
-      let plain = codec.decode(buf, bits!, hash!, len, crc ?? null, false);
+    if (op === "load") {
+      // Chunks the main connection has not committed yet are not here: the
+      // main thread then decodes them itself.
+      const row = reader(config)?.load.get(e.data.chunk!) as Row | undefined;
+      if (!row || row.data === null || row.volume !== config.volumeId) {
+        scope.postMessage({ seq, plain: null }, []);
+        return;
+      }
+      let plain = codec.decode(row.data, row.codec, row.hash, row.size, row.crc, false);
       if (plain.byteLength !== plain.buffer.byteLength) plain = plain.slice();
       scope.postMessage({ seq, plain }, [plain.buffer as ArrayBuffer]);
       return;

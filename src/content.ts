@@ -11,7 +11,7 @@
  * @module
  */
 
-import { chunkRow, loadChunk, putChunk } from "./chunks.ts";
+import { loadChunk, putChunk } from "./chunks.ts";
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import { noteAllocation, nowNs } from "./core.ts";
 import { Busy, InvalidArgument, NotFound, NotSupported, QuotaExceeded } from "./errors.ts";
@@ -24,7 +24,9 @@ export const MAX_BUFFERED = 24 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
 export const INLINE_ENCODE_BYTES = 64 << 10;
 /** Chunks decoded ahead of a sequential reader, on the codec Workers. */
-const READ_AHEAD = 4;
+const READ_AHEAD = 8;
+/** Loads queued per Worker before the reading thread loads chunks itself. */
+const LOAD_DEPTH = 6;
 /** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -383,10 +385,10 @@ export class FileContent {
   }
 
   /**
-   * For sequential reads, has the codec Workers decode the next chunks
-   * (decompressing or opening them is the costly part of a read), then waits
-   * for those this read needs. Raw chunks are only checksummed, so they are
-   * decoded on the spot.
+   * For sequential reads, has the codec Workers load and decode the next
+   * chunks through their own read-only connections (fetching, decompressing
+   * and opening are the costly part of a read), then waits for those this
+   * read needs. When the Workers' queues are deep, this thread loads too.
    */
   async #readAhead(from: number, to: number): Promise<void> {
     const sequential = from === this.#lastEnd;
@@ -410,21 +412,21 @@ export class FileContent {
     });
     for (const [idx, id] of ids) {
       if (idx <= last || cache.has(id) || cache.loading.has(id)) continue;
-      const row = chunkRow(this.tree.db, id);
-      if (!row || row.data === null) continue;
-      noteAllocation(row.data.length + row.size);
-      if (row.codec === 0) {
+      if (core.pool.saturated(LOAD_DEPTH)) {
+        // Every Worker has a deep queue: this thread loads one meanwhile.
         try {
-          cache.set(
-            id,
-            this.codec.decode(row.data, 0, row.hash, row.size, row.crc, core.verifyReads),
-          );
+          this.#load(id);
         } catch { /* the read decodes it again and reports */ }
         continue;
       }
-      const job = core.pool.decode(this.codec.config, row.data, row)
-        .then((plain) => cache.set(id, plain), () => {/* the read decodes it again and reports */})
-        .finally(() => cache.loading.delete(id));
+      // A Worker loads and decodes it through its own connection.
+      const job = core.pool.load(this.codec.config, id).then((plain) => {
+        if (!plain) return;
+        noteAllocation(plain.length);
+        cache.set(id, plain);
+      }, () => {/* the read decodes it again and reports */}).finally(() =>
+        cache.loading.delete(id)
+      );
       cache.loading.set(id, job);
     }
     for (let idx = first; idx <= last; idx++) {
@@ -486,7 +488,11 @@ export class FileContent {
     return slot;
   }
 
-  /** Hands a slot's buffer to a Worker to encode. */
+  /**
+   * Hands a slot's buffer to a Worker to encode. (Encoding on this thread
+   * when the Worker lags was measured slower: this thread's time is better
+   * spent inserting.)
+   */
   #seal(slot: Slot): void {
     const buf = slot.buf!;
     slot.buf = null;

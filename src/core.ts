@@ -51,15 +51,21 @@ let lastNs = 0n;
  * JS heap (tiny here) asks for it: left alone, hundreds of MiB of dead
  * buffers pile up while streaming. So the engine counts the chunk bytes it
  * allocates and, every {@linkcode GC_EVERY} bytes, collects if V8 holds
- * more than {@linkcode GC_EXTERNAL} bytes outside its heap. Measured in
- * `bench/` (peak RSS while streaming).
+ * more than {@linkcode GC_SLACK} bytes outside its heap beyond what the
+ * last collection left (live caches and pools stay; only garbage counts).
+ * Measured in `bench/` (peak RSS while streaming).
  */
 const GC_EVERY = 32 << 20;
-const GC_EXTERNAL = 64 << 20;
-let collect: (() => void) | null | undefined;
+const GC_SLACK = 48 << 20;
+let collect: ((options?: { type: "minor" | "major" }) => void) | null | undefined;
 let allocated = 0;
+let floor = 16 << 20;
 
-/** Records `bytes` of chunk buffers allocated; may run a collection. */
+/**
+ * Records `bytes` of chunk buffers allocated; may run a collection: a
+ * minor one first (the buffers die young, and scavenging is cheap), a full
+ * one only if that was not enough.
+ */
 export function noteAllocation(bytes: number): void {
   allocated += bytes;
   if (allocated < GC_EVERY) return;
@@ -67,12 +73,15 @@ export function noteAllocation(bytes: number): void {
   if (collect === undefined) {
     try {
       v8.setFlagsFromString("--expose-gc");
-      collect = vm.runInNewContext("gc") as () => void;
+      collect = vm.runInNewContext("gc") as typeof collect;
     } catch {
       collect = null;
     }
   }
-  if (collect && Deno.memoryUsage().external > GC_EXTERNAL) collect();
+  if (!collect || Deno.memoryUsage().external <= floor + GC_SLACK) return;
+  collect({ type: "minor" });
+  if (Deno.memoryUsage().external > floor + GC_SLACK) collect({ type: "major" });
+  floor = Deno.memoryUsage().external;
 }
 
 /** Nanoseconds since the epoch, strictly increasing within the process. */

@@ -156,6 +156,20 @@ export const MIGRATIONS: readonly string[] = [
       WHERE id = OLD.volume;
   END;
   `,
+  // 1 → 2: key slots of encrypted volumes. A slot wraps the volume key for
+  // one passphrase (Argon2id, parameters in `kdf`) or key file (HKDF).
+  `
+  CREATE TABLE key_slots(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    volume INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('passphrase', 'keyfile')),
+    salt BLOB NOT NULL,
+    kdf TEXT,
+    wrapped BLOB NOT NULL,
+    created INTEGER NOT NULL
+  );
+  CREATE INDEX key_slots_volume ON key_slots(volume);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -11,6 +11,7 @@ import { Core, type CoreOptions, nowNs } from "./core.ts";
 import { Db, type DbOptions } from "./db.ts";
 import {
   AlreadyExists,
+  BadKey,
   Busy,
   fromSqliteError,
   InvalidArgument,
@@ -18,10 +19,27 @@ import {
   NotSupported,
   ReadOnly,
 } from "./errors.ts";
+import {
+  type Credential,
+  DEFAULT_KDF,
+  makeSlot,
+  SealedMeta,
+  type SlotRecord,
+  type Subkeys,
+  subkeys,
+  unlock,
+} from "./crypto.ts";
+import type { MetaCodec } from "./names.ts";
 import { plainMeta } from "./names.ts";
 import { Kind } from "./schema.ts";
 import { Tree, type VolumeRecord } from "./tree.ts";
-import type { VolumeOptions, VolumeSummary } from "./types.ts";
+import type {
+  CreateVolumeOptions,
+  KdfOptions,
+  KeySlotInfo,
+  VolumeOptions,
+  VolumeSummary,
+} from "./types.ts";
 import { Volume } from "./volume.ts";
 
 /** Options of {@linkcode Store.open}. */
@@ -101,6 +119,34 @@ function toRecord(r: VolumeRow): VolumeRecord {
 }
 
 let codecSerial = 0;
+
+/** `volumes.crypto` of an encrypted volume. */
+interface CryptoConfig {
+  v: 1;
+  /** Random volume id (hex): HKDF salt and bound into every key slot. */
+  uid: string;
+  /** False: chunk ids are random, so no two chunks are ever shared. */
+  dedup: boolean;
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function unhex(s: string): Uint8Array {
+  return new Uint8Array(s.match(/../g)!.map((x) => parseInt(x, 16)));
+}
+
+function credentialOf(
+  o: { passphrase?: string; keyFile?: Uint8Array | string },
+): Credential | null {
+  if (o.passphrase !== undefined && o.keyFile !== undefined) {
+    throw new InvalidArgument("give a passphrase or a key file, not both");
+  }
+  if (o.passphrase !== undefined) return { passphrase: o.passphrase };
+  if (o.keyFile !== undefined) return { keyFile: o.keyFile };
+  return null;
+}
 
 /**
  * An open store file.
@@ -183,7 +229,11 @@ export class Store implements AsyncDisposable {
     if (this.#core.readOnly) throw new ReadOnly("the store is open read-only", this.path);
   }
 
-  #insertVolume(name: string, options: VolumeOptions): void {
+  #insertVolume(
+    name: string,
+    options: VolumeOptions,
+    crypto?: { config: CryptoConfig; slot: Omit<SlotRecord, "id"> },
+  ): void {
     checkVolumeName(name);
     checkVolumeOptions(options);
     const db = this.#core.db;
@@ -193,14 +243,15 @@ export class Store implements AsyncDisposable {
       }
       const now = nowNs();
       const vid = db.run(
-        `INSERT INTO volumes(name, root, created, chunk_size, compression, keep_versions, capacity)
-         VALUES (?, 0, ?, ?, ?, ?, ?)`,
+        `INSERT INTO volumes(name, root, created, chunk_size, compression, keep_versions, capacity, crypto)
+         VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
         name,
         Date.now(),
         options.chunkSize ?? VOLUME_DEFAULTS.chunkSize,
         options.compression ?? VOLUME_DEFAULTS.compression,
         options.keepVersions ?? VOLUME_DEFAULTS.keepVersions,
         options.capacity ?? null,
+        crypto ? JSON.stringify(crypto.config) : null,
       ).lastId;
       const root = db.run(
         `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, atime, mtime, ctime, btime)
@@ -212,7 +263,20 @@ export class Store implements AsyncDisposable {
         now,
       ).lastId;
       db.run("UPDATE volumes SET root = ? WHERE id = ?", root, vid);
+      if (crypto) this.#insertSlot(vid, crypto.slot);
     });
+  }
+
+  #insertSlot(volume: number, slot: Omit<SlotRecord, "id">): number {
+    return this.#core.db.run(
+      "INSERT INTO key_slots(volume, kind, salt, kdf, wrapped, created) VALUES (?, ?, ?, ?, ?, ?)",
+      volume,
+      slot.kind,
+      slot.salt,
+      slot.kdf,
+      slot.wrapped,
+      Date.now(),
+    ).lastId;
   }
 
   #row(name: string): VolumeRow {
@@ -221,49 +285,210 @@ export class Store implements AsyncDisposable {
     return r;
   }
 
-  /** Creates a volume and returns it. */
-  async createVolume(name: string, options: VolumeOptions = {}): Promise<Volume> {
+  /**
+   * Creates a volume and returns it. With a passphrase or a key file the
+   * volume is encrypted: content, names, symlink targets and extended
+   * attributes are sealed under a random volume key that the credential
+   * wraps (see the README's security section for what still shows).
+   */
+  async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<Volume> {
     this.#assertWritable();
+    checkVolumeName(name);
+    checkVolumeOptions(options);
+    const credential = credentialOf(options);
+    if (options.dedup === false && !credential) {
+      throw new InvalidArgument("turning dedup off applies to encrypted volumes");
+    }
+    let crypto: { config: CryptoConfig; slot: Omit<SlotRecord, "id"> } | undefined;
+    let keys: Subkeys | undefined;
+    if (credential) {
+      const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+      const uid = globalThis.crypto.getRandomValues(new Uint8Array(16));
+      try {
+        crypto = {
+          config: { v: 1, uid: hex(uid), dedup: options.dedup !== false },
+          slot: await makeSlot(credential, key, uid, options.kdf),
+        };
+        keys = subkeys(key, uid);
+      } finally {
+        key.fill(0);
+      }
+    }
     await this.#core.enter();
-    this.#insertVolume(name, options);
-    return await this.volume(name);
+    this.#insertVolume(name, options, crypto);
+    return this.#open(this.#row(name), false, keys);
   }
 
-  /** Opens a volume by name (default "default"). */
-  async volume(name = "default", options: { readOnly?: boolean } = {}): Promise<Volume> {
+  /**
+   * Opens a volume by name (default "default"). An encrypted volume needs
+   * its passphrase or key file; a wrong one fails here with `BadKey`,
+   * before any read.
+   */
+  async volume(
+    name = "default",
+    options: { readOnly?: boolean; passphrase?: string; keyFile?: Uint8Array | string } = {},
+  ): Promise<Volume> {
     this.#assertOpen();
     await this.#core.enter();
+    const credential = credentialOf(options);
     const cached = this.#volumes.get(name);
-    if (cached && !options.readOnly) return cached;
+    if (cached && !options.readOnly && !credential) return cached;
     const r = this.#row(checkVolumeName(name));
-    if (r.crypto !== null) {
-      throw new NotSupported("the volume is encrypted and this build cannot open it", name);
+    if (r.crypto === null) return this.#open(r, !!options.readOnly);
+    if (!credential) {
+      throw new BadKey("the volume is encrypted: give its passphrase or key file", name);
     }
+    const uid = unhex(this.#cryptoConfig(r).uid);
+    const { key } = await unlock(credential, this.#slots(r.id), uid);
+    const keys = subkeys(key, uid);
+    key.fill(0);
+    return this.#open(r, !!options.readOnly, keys);
+  }
+
+  #cryptoConfig(r: VolumeRow): CryptoConfig {
+    const config = JSON.parse(r.crypto!) as CryptoConfig;
+    if (config.v !== 1) {
+      throw new NotSupported(`volume encryption format ${config.v} is not supported`, r.name);
+    }
+    return config;
+  }
+
+  /** A volume object over row `r`; `keys` when it is encrypted (and unlocked). */
+  #open(r: VolumeRow, readOnly: boolean, keys?: Subkeys): Volume {
     const record = toRecord(r);
-    const codec = this.#codecFor(record);
-    const vol = new Volume(
-      this.#core,
-      new Tree(this.#core, record, plainMeta),
-      codec,
-      !!options.readOnly,
-    );
-    if (!options.readOnly) this.#volumes.set(name, vol);
+    let codec: ChunkCodec;
+    let meta: MetaCodec = plainMeta;
+    if (keys) {
+      codec = this.#codecFor(record, {
+        idKey: keys.chunkId,
+        sealKey: keys.chunkSeal,
+        noDedup: !this.#cryptoConfig(r).dedup,
+      });
+      meta = new SealedMeta(keys);
+    } else {
+      codec = this.#codecFor(record);
+    }
+    const vol = new Volume(this.#core, new Tree(this.#core, record, meta), codec, readOnly);
+    if (!readOnly && !keys) this.#volumes.set(r.name, vol);
     return vol;
   }
 
-  #codecFor(record: VolumeRecord): ChunkCodec {
+  #slots(volume: number): SlotRecord[] {
+    return this.#core.db.all<SlotRecord>(
+      "SELECT id, kind, salt, kdf, wrapped FROM key_slots WHERE volume = ? ORDER BY id",
+      volume,
+    );
+  }
+
+  #codecFor(
+    record: VolumeRecord,
+    keys?: Pick<CodecConfig, "idKey" | "sealKey" | "noDedup">,
+  ): ChunkCodec {
     let codec = this.#codecs.get(record.id);
-    if (!codec) {
+    if (!codec || keys) {
       const config: CodecConfig = {
         id: `${Deno.pid}.${++codecSerial}`,
         level: record.compression,
         volumeId: record.id,
         storePath: this.#core.db.path === ":memory:" ? undefined : this.#core.db.path,
+        ...keys,
       };
       codec = new ChunkCodec(config);
       this.#codecs.set(record.id, codec);
     }
     return codec;
+  }
+
+  /** The key slots of an encrypted volume (no secrets). */
+  async keySlots(name: string): Promise<KeySlotInfo[]> {
+    this.#assertOpen();
+    await this.#core.enter();
+    const r = this.#encrypted(name);
+    return this.#core.db.all<
+      { id: number; kind: "passphrase" | "keyfile"; created: number; kdf: string | null }
+    >(
+      "SELECT id, kind, created, kdf FROM key_slots WHERE volume = ? ORDER BY id",
+      r.id,
+    ).map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      created: new Date(s.created),
+      kdf: s.kdf ? { ...DEFAULT_KDF, ...JSON.parse(s.kdf) } : null,
+    }));
+  }
+
+  #encrypted(name: string): VolumeRow & { uid: Uint8Array } {
+    const r = this.#row(checkVolumeName(name));
+    if (r.crypto === null) throw new InvalidArgument("the volume is not encrypted", name);
+    return { ...r, uid: unhex(this.#cryptoConfig(r).uid) };
+  }
+
+  /**
+   * Adds a key slot for `add` (a passphrase or key file), after `current`
+   * unlocks the volume. Nothing is re-encrypted. Returns the new slot's id.
+   */
+  async addKey(
+    name: string,
+    current: Credential,
+    add: Credential,
+    kdf?: KdfOptions,
+  ): Promise<number> {
+    this.#assertWritable();
+    await this.#core.enter();
+    const r = this.#encrypted(name);
+    const { key } = await unlock(current, this.#slots(r.id), r.uid);
+    try {
+      const slot = await makeSlot(add, key, r.uid, kdf);
+      return this.#core.db.tx(() => this.#insertSlot(r.id, slot));
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Removes a key slot, after `current` unlocks; the last one is refused. */
+  async removeKey(name: string, current: Credential, slotId: number): Promise<void> {
+    this.#assertWritable();
+    await this.#core.enter();
+    const r = this.#encrypted(name);
+    const { key } = await unlock(current, this.#slots(r.id), r.uid);
+    key.fill(0);
+    this.#core.db.tx(() => {
+      const slots = this.#slots(r.id);
+      if (!slots.some((s) => s.id === slotId)) throw new NotFound(`no key slot ${slotId}`, name);
+      if (slots.length === 1) {
+        throw new InvalidArgument(
+          "refusing to remove the last key slot: the volume would be lost",
+          name,
+        );
+      }
+      this.#core.db.run("DELETE FROM key_slots WHERE id = ?", slotId);
+    });
+  }
+
+  /**
+   * Replaces the slot `current` opens with one for `replacement` (a new
+   * passphrase or key file), in one transaction. Returns the new slot's id.
+   */
+  async changeKey(
+    name: string,
+    current: Credential,
+    replacement: Credential,
+    kdf?: KdfOptions,
+  ): Promise<number> {
+    this.#assertWritable();
+    await this.#core.enter();
+    const r = this.#encrypted(name);
+    const { key, slot: old } = await unlock(current, this.#slots(r.id), r.uid);
+    try {
+      const slot = await makeSlot(replacement, key, r.uid, kdf);
+      return this.#core.db.tx(() => {
+        const id = this.#insertSlot(r.id, slot);
+        this.#core.db.run("DELETE FROM key_slots WHERE id = ?", old);
+        return id;
+      });
+    } finally {
+      key.fill(0);
+    }
   }
 
   /** Every volume with its settings. */
@@ -354,6 +579,7 @@ export class Store implements AsyncDisposable {
       db.run(`DELETE FROM entries WHERE parent IN (${nodes})`, r.id);
       db.run("DELETE FROM nodes WHERE volume = ?", r.id);
       db.run("DELETE FROM chunks WHERE volume = ?", r.id);
+      db.run("DELETE FROM key_slots WHERE volume = ?", r.id);
       db.run("DELETE FROM volumes WHERE id = ?", r.id);
     });
     this.#forget(name);
@@ -367,6 +593,7 @@ export class Store implements AsyncDisposable {
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#assertOpen();
     await this.#core.enter();
+    // Chunks of an encrypted volume can be verified once it was unlocked here.
     const codecOf = (id: number) => {
       const r = this.#core.db.get<VolumeRow>("SELECT * FROM volumes WHERE id = ?", id);
       return r && r.crypto === null ? this.#codecFor(toRecord(r)) : this.#codecs.get(id) ?? null;

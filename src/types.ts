@@ -170,6 +170,46 @@ export interface VolumeOptions {
   capacity?: number | null;
 }
 
+/** Argon2id parameters of a passphrase key slot. */
+export interface KdfOptions {
+  /** Memory in KiB (default 65536: 64 MiB). */
+  memoryKiB?: number;
+  /** Passes (default 3). */
+  iterations?: number;
+  /** Lanes (default 1). */
+  parallelism?: number;
+}
+
+/**
+ * What unlocks an encrypted volume: a passphrase, or a 32-byte key file
+ * (its bytes, or its path).
+ */
+export type Credential = { passphrase: string } | { keyFile: Uint8Array | string };
+
+/** Options of `Store.createVolume`: settings, and encryption if wanted. */
+export interface CreateVolumeOptions extends VolumeOptions {
+  /** Encrypt the volume, unlocked by this passphrase. */
+  passphrase?: string;
+  /** Encrypt the volume, unlocked by this key file (32 bytes, or a path). */
+  keyFile?: Uint8Array | string;
+  /** Argon2id parameters for the passphrase slot (stronger on request). */
+  kdf?: KdfOptions;
+  /**
+   * Share identical chunks (default true). Encrypted volumes may turn it
+   * off so nothing reveals that two chunks are equal.
+   */
+  dedup?: boolean;
+}
+
+/** One key slot of an encrypted volume (no secrets). */
+export interface KeySlotInfo {
+  id: number;
+  kind: "passphrase" | "keyfile";
+  created: Date;
+  /** Argon2id parameters, for passphrase slots. */
+  kdf: Required<KdfOptions> | null;
+}
+
 /** What `Store.volumes()` lists. */
 export interface VolumeSummary {
   name: string;

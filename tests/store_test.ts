@@ -149,10 +149,32 @@ Deno.test({
     ]);
     assertEquals(stdout.trim().split("\n"), [
       String(0x54524f56),
-      "1",
+      "2",
       "ok",
       "default",
       "hello.txt",
     ]);
   },
+});
+
+Deno.test("a store at an older format version migrates forward on a writable open", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/kept", "across the upgrade");
+  await t.store.close();
+  // Take the file back to format 1, as a store written before key slots was.
+  const db = new DatabaseSync(t.path);
+  db.exec("DROP TABLE key_slots; PRAGMA user_version = 1;");
+  db.close();
+  await assertRejects(() => Store.open(t.path, { readOnly: true }), ReadOnly, "needs upgrading");
+  await using upgraded = await Store.open(t.path);
+  assertEquals(await (await upgraded.volume()).readTextFile("/kept"), "across the upgrade");
+  await upgraded.createVolume("sealed", {
+    passphrase: "pw",
+    kdf: { memoryKiB: 1024, iterations: 1 },
+  });
+  assert((await upgraded.check()).ok);
+  const check = new DatabaseSync(t.path, { readOnly: true });
+  assertEquals(check.prepare("PRAGMA user_version").get()?.user_version, 2);
+  check.close();
 });
