@@ -378,6 +378,18 @@ export function check(
         () => db.run("DELETE FROM key_slots WHERE volume NOT IN (SELECT id FROM volumes)"),
       );
     }
+    // Locks: scope rows belong to live lock rows.
+    const strayScope = count(
+      db,
+      "SELECT COUNT(*) FROM lock_scope WHERE token NOT IN (SELECT token FROM locks)",
+    );
+    if (strayScope > 0) {
+      add(
+        "orphan-lock-scope",
+        `${strayScope} lock scope rows belong to no lock`,
+        () => db.run("DELETE FROM lock_scope WHERE token NOT IN (SELECT token FROM locks)"),
+      );
+    }
     // Attributes and opens.
     const strayX = count(
       db,

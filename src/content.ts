@@ -11,6 +11,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { loadChunk, putChunk } from "./chunks.ts";
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import { noteAllocation, nowNs } from "./core.ts";
@@ -77,6 +78,30 @@ export function checkQuota(tree: Tree, added: number): void {
   tree.db.noteStored(added);
 }
 
+/**
+ * Stores a version's digest: SHA-256 over its size and its chunk ids in
+ * order, cut to 16 bytes. Equal content gives equal digests (chunk ids are
+ * content hashes), so it serves as a strong, content-derived ETag.
+ */
+function setDigest(tree: Tree, vid: number, size: number): void {
+  const h = createHash("sha256");
+  const word = new Uint8Array(8);
+  const view = new DataView(word.buffer);
+  view.setBigUint64(0, BigInt(size));
+  h.update(word);
+  for (
+    const r of tree.db.q(
+      `SELECT e.idx, c.hash FROM extents e JOIN chunks c ON c.id = e.chunk
+       WHERE e.version = ? ORDER BY e.idx`,
+    ).iterate(vid) as Iterable<{ idx: number; hash: Uint8Array }>
+  ) {
+    view.setBigUint64(0, BigInt(r.idx));
+    h.update(word);
+    h.update(r.hash);
+  }
+  tree.db.run("UPDATE versions SET digest = ? WHERE id = ?", h.digest().subarray(0, 16), vid);
+}
+
 /** Deletes the oldest committed versions of a node beyond `keep`. */
 export function pruneVersions(tree: Tree, node: number, keep: number): void {
   const old = `SELECT id FROM versions WHERE node = ? AND session IS NULL
@@ -113,6 +138,7 @@ function installVersion(
     tree.vol.chunkSize,
   ).lastId;
   const added = fill(vid);
+  setDigest(tree, vid, size);
   const { changes } = db.run(
     "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
     vid,
@@ -752,6 +778,7 @@ export class FileContent {
             "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
             this.nodeId,
           )!.s;
+          setDigest(tree, vid, size);
           db.run(
             `UPDATE versions SET seq = ?, size = ?, mtime = ?, created = ?, session = NULL
              WHERE id = ?`,

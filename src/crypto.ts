@@ -263,6 +263,8 @@ export interface Subkeys {
   xattrId: Uint8Array;
   xattrSeal: Uint8Array;
   target: Uint8Array;
+  lockId: Uint8Array;
+  lockSeal: Uint8Array;
 }
 
 /** Derives the subkeys (HKDF-SHA256, salt = the volume's uid). */
@@ -277,6 +279,8 @@ export function subkeys(volumeKey: Uint8Array, uid: Uint8Array): Subkeys {
     xattrId: d("xattr id"),
     xattrSeal: d("xattr seal"),
     target: d("symlink target"),
+    lockId: d("lock id"),
+    lockSeal: d("lock seal"),
   };
 }
 
@@ -297,6 +301,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 const LABELS = {
+  lock: encoder.encode("lock"),
   entry: encoder.encode("entry"),
   target: encoder.encode("target"),
   xname: encoder.encode("xattr name"),
@@ -375,5 +380,17 @@ export class SealedMeta implements MetaCodec {
 
   openXattrValue(node: number, key: Uint8Array, stored: Uint8Array): Uint8Array {
     return open(this.#k.xattrSeal, stored, concat(LABELS.xvalue, u64(node), key));
+  }
+
+  lockKey(path: string): Uint8Array {
+    return this.#id(this.#k.lockId, 0, path);
+  }
+
+  sealLockText(token: string, text: string): Uint8Array {
+    return seal(this.#k.lockSeal, encoder.encode(text), concat(LABELS.lock, encoder.encode(token)));
+  }
+
+  openLockText(token: string, stored: Uint8Array): string {
+    return text(open(this.#k.lockSeal, stored, concat(LABELS.lock, encoder.encode(token))));
   }
 }

@@ -29,6 +29,11 @@ export interface MetaCodec {
   ): { name: Uint8Array | null; value: Uint8Array };
   openXattrName(node: number, key: Uint8Array, sealed: Uint8Array | null): string;
   openXattrValue(node: number, key: Uint8Array, stored: Uint8Array): Uint8Array;
+  /** The lookup key of a lock's path. */
+  lockKey(path: string): Uint8Array;
+  /** Stores a lock's path or owner, bound to the lock's token. */
+  sealLockText(token: string, text: string): Uint8Array;
+  openLockText(token: string, stored: Uint8Array): string;
 }
 
 const encoder = new TextEncoder();
@@ -46,4 +51,7 @@ export const plainMeta: MetaCodec = {
   sealXattr: (_node, _key, _name, value) => ({ name: null, value }),
   openXattrName: (_node, key) => decoder.decode(key),
   openXattrValue: (_node, _key, stored) => stored,
+  lockKey: (path) => encoder.encode(path),
+  sealLockText: (_token, text) => encoder.encode(text),
+  openLockText: (_token, stored) => decoder.decode(stored),
 };

@@ -170,6 +170,40 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX key_slots_volume ON key_slots(volume);
   `,
+  // 2 → 3: what the WebDAV server keeps in the store. Version digests (for
+  // content-derived ETags), WebDAV locks (on paths, which need not exist),
+  // and users for HTTP authentication.
+  `
+  ALTER TABLE versions ADD COLUMN digest BLOB;
+
+  CREATE TABLE locks(
+    token TEXT PRIMARY KEY,
+    volume INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    path BLOB NOT NULL,
+    depth INTEGER NOT NULL,
+    scope TEXT NOT NULL CHECK (scope IN ('exclusive', 'shared')),
+    owner BLOB,
+    principal TEXT,
+    created INTEGER NOT NULL,
+    expires INTEGER
+  );
+  CREATE INDEX locks_key ON locks(volume, key);
+  CREATE TABLE lock_scope(
+    volume INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    token TEXT NOT NULL,
+    PRIMARY KEY(volume, key, token)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE users(
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    read_only INTEGER NOT NULL DEFAULT 0,
+    admin INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

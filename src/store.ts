@@ -40,6 +40,7 @@ import type {
   VolumeOptions,
   VolumeSummary,
 } from "./types.ts";
+import { Users } from "./users.ts";
 import { Volume } from "./volume.ts";
 
 /** Options of {@linkcode Store.open}. */
@@ -169,9 +170,12 @@ export class Store implements AsyncDisposable {
   readonly #volumes = new Map<string, Volume>();
   readonly #codecs = new Map<number, ChunkCodec>();
   #closing?: Promise<void>;
+  /** Users of the front ends that authenticate (the WebDAV server). */
+  readonly users: Users;
 
   private constructor(core: Core) {
     this.#core = core;
+    this.users = new Users(core);
   }
 
   /**
@@ -580,6 +584,8 @@ export class Store implements AsyncDisposable {
       db.run("DELETE FROM nodes WHERE volume = ?", r.id);
       db.run("DELETE FROM chunks WHERE volume = ?", r.id);
       db.run("DELETE FROM key_slots WHERE volume = ?", r.id);
+      db.run("DELETE FROM locks WHERE volume = ?", r.id);
+      db.run("DELETE FROM lock_scope WHERE volume = ?", r.id);
       db.run("DELETE FROM volumes WHERE id = ?", r.id);
     });
     this.#forget(name);

@@ -44,6 +44,8 @@ export interface NodeRow {
   version: number | null;
   /** The current version's number. */
   seq: number | null;
+  /** The current version's content digest (16 bytes). */
+  digest: Uint8Array | null;
   target: Uint8Array | null;
   keep: number | null;
 }
@@ -86,7 +88,7 @@ const XATTR_NAME_MAX = 255;
 const XATTR_VALUE_MAX = 65536;
 
 const NODE_SQL = `SELECT n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
-  n.mtime, n.ctime, n.btime, n.version, v.seq, n.target, n.keep
+  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep
   FROM nodes n LEFT JOIN versions v ON v.id = n.version`;
 
 function toNode(r: Record<string, unknown>): NodeRow {
@@ -104,10 +106,20 @@ function toNode(r: Record<string, unknown>): NodeRow {
     btime: r.btime as bigint,
     version: r.version === null ? null : Number(r.version),
     seq: r.seq === null ? null : Number(r.seq),
+    digest: r.digest as Uint8Array | null,
     target: r.target as Uint8Array | null,
     keep: r.keep === null ? null : Number(r.keep),
   };
 }
+
+function hex(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** The digest of a file that never had content (size 0, no chunks). */
+const EMPTY_DIGEST = "af5570f5a1810b7af78caf4bc70a660f";
 
 function nsToDate(ns: bigint): Date {
   return new Date(Number(ns / 1_000_000n));
@@ -349,6 +361,7 @@ export class Tree {
       blksize: this.vol.chunkSize,
       blocks: Math.ceil(n.size / 512),
       version: n.seq,
+      digest: n.digest ? hex(n.digest) : n.kind === Kind.File && n.size === 0 ? EMPTY_DIGEST : null,
     };
   }
 

@@ -35,6 +35,11 @@ export interface FileInfo {
   blocks: number;
   /** The current version's number (files with content), else null. */
   version: number | null;
+  /**
+   * A digest of a file's content (hex): equal content, equal digest. A
+   * strong ETag. Null for directories and symlinks.
+   */
+  digest: string | null;
 }
 
 /** One entry of `readDir`; like `Deno.DirEntry`, plus its node id. */

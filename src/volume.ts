@@ -22,6 +22,7 @@ import {
 } from "./errors.ts";
 import { globBase, globToRegExp, isLiteralGlob } from "./glob.ts";
 import { FileHandle, type HandleMode } from "./handle.ts";
+import { Locks } from "./locks.ts";
 import { joinPath, normalizePath, splitPath } from "./paths.ts";
 import { Kind } from "./schema.ts";
 import type { CreateOptions, NodeRow, Tree } from "./tree.ts";
@@ -186,6 +187,8 @@ export class Volume {
   readonly #codec: ChunkCodec;
   /** Operations by node id, for callers such as the kernel mount. */
   readonly nodes: NodeApi;
+  /** Advisory locks on paths (WebDAV locks), kept in the store. */
+  readonly locks: Locks;
 
   /** @internal Volumes come from `Store.volume` and `Store.createVolume`. */
   constructor(core: Core, tree: Tree, codec: ChunkCodec, readOnly: boolean) {
@@ -194,6 +197,7 @@ export class Volume {
     this.#tree = tree;
     this.#codec = codec;
     this.nodes = new NodeApi(this.#ctx);
+    this.locks = new Locks(core, tree.vol.id, tree.meta, () => this.#ctx.assertWritable());
   }
 
   /** The volume's name. */
@@ -841,6 +845,16 @@ export class Volume {
   }
 
   // ---- statistics -------------------------------------------------------
+
+  /** Stored bytes and capacity, cheaply (one row; see `info` for more). */
+  usage(): Promise<{ used: number; capacity: number | null }> {
+    return this.#ctx.read((t) =>
+      t.db.get<{ used: number; capacity: number | null }>(
+        "SELECT stored_bytes AS used, capacity FROM volumes WHERE id = ?",
+        t.vol.id,
+      )!
+    );
+  }
 
   /** Counts, sizes, savings, capacity and utilisation of the volume. */
   info(): Promise<VolumeInfo> {

@@ -1,0 +1,124 @@
+/**
+ * Users of the front ends that authenticate (the WebDAV server), kept in
+ * the store. Passwords are stored as Argon2id hashes in the standard
+ * encoded form (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`); 19 MiB and two
+ * passes, the OWASP baseline for interactive logins (about 40 ms here).
+ *
+ * @module
+ */
+
+import { argon2id, argon2Verify } from "hash-wasm";
+import type { Core } from "./core.ts";
+import { AlreadyExists, InvalidArgument, NotFound, ReadOnly } from "./errors.ts";
+
+/** A user (no secrets). */
+export interface UserInfo {
+  name: string;
+  /** May only read. */
+  readOnly: boolean;
+  /** May use the admin API (volumes, checkpoint, export). */
+  admin: boolean;
+  created: Date;
+}
+
+/** Options of `users.add`. */
+export interface UserOptions {
+  readOnly?: boolean;
+  admin?: boolean;
+}
+
+const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+interface UserRow {
+  name: string;
+  hash: string;
+  read_only: number;
+  admin: number;
+  created: number;
+}
+
+function info(r: UserRow): UserInfo {
+  return { name: r.name, readOnly: !!r.read_only, admin: !!r.admin, created: new Date(r.created) };
+}
+
+/** The users table of a store. */
+export class Users {
+  readonly #core: Core;
+
+  /** @internal Users come from `Store.users`. */
+  constructor(core: Core) {
+    this.#core = core;
+  }
+
+  #writable(): void {
+    if (this.#core.readOnly) throw new ReadOnly("the store is open read-only");
+  }
+
+  /** Adds a user; `AlreadyExists` if the name is taken. */
+  async add(name: string, password: string, options: UserOptions = {}): Promise<UserInfo> {
+    this.#writable();
+    if (typeof name !== "string" || !NAME.test(name)) {
+      throw new InvalidArgument("a user name is 1-64 letters, digits, '.', '_', '@' or '-'", name);
+    }
+    if (typeof password !== "string" || password.length < 8) {
+      throw new InvalidArgument("a password has at least 8 characters");
+    }
+    const hash = await argon2id({
+      password,
+      salt: crypto.getRandomValues(new Uint8Array(16)),
+      parallelism: 1,
+      iterations: 2,
+      memorySize: 19456,
+      hashLength: 32,
+      outputType: "encoded",
+    });
+    await this.#core.enter();
+    const db = this.#core.db;
+    return db.tx(() => {
+      if (db.get("SELECT 1 FROM users WHERE name = ?", name)) {
+        throw new AlreadyExists("user exists", name);
+      }
+      db.run(
+        "INSERT INTO users(name, hash, read_only, admin, created) VALUES (?, ?, ?, ?, ?)",
+        name,
+        hash,
+        options.readOnly ? 1 : 0,
+        options.admin ? 1 : 0,
+        Date.now(),
+      );
+      return info(db.get<UserRow>("SELECT * FROM users WHERE name = ?", name)!);
+    });
+  }
+
+  /** Removes a user; `NotFound` if there is none. */
+  async remove(name: string): Promise<void> {
+    this.#writable();
+    await this.#core.enter();
+    const db = this.#core.db;
+    db.tx(() => {
+      if (db.run("DELETE FROM users WHERE name = ?", name).changes === 0) {
+        throw new NotFound("no such user", name);
+      }
+    });
+  }
+
+  /** Every user, by name. */
+  async list(): Promise<UserInfo[]> {
+    await this.#core.enter();
+    return this.#core.db.all<UserRow>("SELECT * FROM users ORDER BY name").map(info);
+  }
+
+  /** How many users there are. */
+  async count(): Promise<number> {
+    await this.#core.enter();
+    return Number(this.#core.db.value("SELECT COUNT(*) FROM users"));
+  }
+
+  /** The user if the password is theirs, else null (an Argon2id check). */
+  async verify(name: string, password: string): Promise<UserInfo | null> {
+    await this.#core.enter();
+    const r = this.#core.db.get<UserRow>("SELECT * FROM users WHERE name = ?", name);
+    if (!r) return null;
+    return (await argon2Verify({ password, hash: r.hash })) ? info(r) : null;
+  }
+}
