@@ -26,6 +26,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** Resolves true once the Worker runs, false if it failed to start. */
+  ready: Promise<boolean>;
 }
 
 const IDLE_MS = 400;
@@ -45,6 +47,8 @@ export class CodecPool {
   #seq = 0;
   #idle?: ReturnType<typeof setTimeout>;
   #closed = false;
+  /** Set when a Worker could not start (no permission, say): work stays here. */
+  #broken = false;
 
   /** Jobs sent and not yet answered, across all Workers. */
   get busy(): number {
@@ -71,18 +75,21 @@ export class CodecPool {
    * transferred (not copied) and handed back in the result, so the caller
    * must not touch it meanwhile.
    */
-  encode(config: CodecConfig, buf: Uint8Array, len: number): Promise<Encoded> {
-    if (this.#closed) {
-      return Promise.resolve({ enc: new ChunkCodec(config).encode(buf.subarray(0, len)), buf });
-    }
+  async encode(config: CodecConfig, buf: Uint8Array, len: number): Promise<Encoded> {
+    const here = () => ({ enc: new ChunkCodec(config).encode(buf.subarray(0, len)), buf });
+    if (this.#closed || this.#broken) return here();
     if (buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) {
       buf = buf.slice();
     }
     clearTimeout(this.#idle);
     const slot = this.#pick();
-    const seq = ++this.#seq;
     slot.busy++;
-    return new Promise((resolve, reject) => {
+    if (!(await slot.ready)) {
+      slot.busy--;
+      return here();
+    }
+    const seq = ++this.#seq;
+    return await new Promise((resolve, reject) => {
       this.#pending.set(seq, { resolve, reject, worker: slot });
       slot.worker.postMessage({ seq, op: "encode", config, buf, len }, [
         buf.buffer as ArrayBuffer,
@@ -96,13 +103,17 @@ export class CodecPool {
    * `ChunkCodec.decode` does). Resolves to null when the Worker cannot see
    * the chunk (not committed yet) or has no connection.
    */
-  load(config: CodecConfig, chunk: number): Promise<Uint8Array | null> {
-    if (this.#closed || !config.storePath) return Promise.resolve(null);
+  async load(config: CodecConfig, chunk: number): Promise<Uint8Array | null> {
+    if (this.#closed || this.#broken || !config.storePath) return null;
     clearTimeout(this.#idle);
     const slot = this.#pick();
-    const seq = ++this.#seq;
     slot.busy++;
-    return new Promise((resolve, reject) => {
+    if (!(await slot.ready)) {
+      slot.busy--;
+      return null;
+    }
+    const seq = ++this.#seq;
+    return await new Promise((resolve, reject) => {
       this.#pending.set(seq, {
         resolve: (r: { plain: Uint8Array | null }) => resolve(r.plain),
         reject,
@@ -119,10 +130,16 @@ export class CodecPool {
     const worker = new Worker(new URL("./codec_worker.ts", import.meta.url), {
       type: "module",
     });
-    const slot: Slot = { worker, busy: 0 };
-    worker.onmessage = (e) => this.#reply(e.data);
+    let started!: (ok: boolean) => void;
+    const slot: Slot = { worker, busy: 0, ready: new Promise((r) => started = r) };
+    worker.onmessage = (e) => {
+      if (e.data?.ready) started(true);
+      else this.#reply(e.data);
+    };
     worker.onerror = (e) => {
       e.preventDefault();
+      started(false);
+      this.#broken = true;
       this.#fail(slot, new Error(`codec worker failed: ${e.message}`));
     };
     this.#slots.push(slot);

@@ -114,3 +114,7 @@ scope.onmessage = (e) => {
     ]);
   }
 };
+
+// Announce readiness, so the pool hands over work (and buffers) only to a
+// Worker that started.
+scope.postMessage({ ready: true }, []);

@@ -232,11 +232,15 @@ export class FileContent {
   /** Where the last read ended, to spot sequential reads. */
   #lastEnd = -1;
 
-  constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean) {
+  /** True when reads stay on the version current at open. */
+  readonly #snapshot: boolean;
+
+  constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean, snapshot = false) {
     this.tree = tree;
     this.codec = codec;
     this.nodeId = nodeId;
     this.shared = shared;
+    this.#snapshot = snapshot;
     this.#cs = tree.vol.chunkSize;
     this.#epoch = tree.core.epoch;
     this.#loadBase();
@@ -268,7 +272,7 @@ export class FileContent {
       this.#epoch = this.tree.core.epoch;
       this.#reset();
     }
-    if (!this.#clean) return;
+    if (!this.#clean || this.#snapshot) return;
     const r = this.tree.db.get<{ version: number | null; size: number }>(
       "SELECT version, size FROM nodes WHERE id = ?",
       this.nodeId,
@@ -288,6 +292,9 @@ export class FileContent {
    * is uncommitted, else refuse rather than merge against missing data.
    */
   #baseLost(): never | void {
+    if (this.#snapshot) {
+      throw new Busy("the version being read was pruned by newer commits", `#${this.nodeId}`);
+    }
     if (this.#clean) return this.#loadBase();
     throw new Busy(
       "the file was rewritten elsewhere while this handle had uncommitted writes",

@@ -757,6 +757,28 @@ export class Tree {
     ).map((r) => this.meta.openXattrName(n.id, r.key, r.name));
   }
 
+  /** The extended attributes of several nodes, in one query. */
+  xattrsOf(ids: number[]): Map<number, Map<string, Uint8Array>> {
+    const out = new Map<number, Map<string, Uint8Array>>();
+    if (ids.length === 0) return out;
+    for (
+      const r of this.db.all<
+        { node: number; key: Uint8Array; name: Uint8Array | null; value: Uint8Array }
+      >(
+        "SELECT node, key, name, value FROM xattrs WHERE node IN (SELECT value FROM json_each(?))",
+        JSON.stringify(ids),
+      )
+    ) {
+      let m = out.get(r.node);
+      if (!m) out.set(r.node, m = new Map());
+      m.set(
+        this.meta.openXattrName(r.node, r.key, r.name),
+        this.meta.openXattrValue(r.node, r.key, r.value),
+      );
+    }
+    return out;
+  }
+
   /** Copies all extended attributes of `from` onto `to`. */
   copyXattrs(from: NodeRow, to: NodeRow): void {
     for (const name of this.listXattrs(from)) {

@@ -54,6 +54,8 @@ export interface DirEntry {
 /** An entry with full metadata, from `readDirPlus`. */
 export interface DirEntryPlus extends DirEntry {
   info: FileInfo;
+  /** Its extended attributes, when asked for (`{ xattrs: true }`). */
+  xattrs?: Map<string, Uint8Array>;
 }
 
 /** Options of `open`; like `Deno.OpenOptions`. */
@@ -72,6 +74,12 @@ export interface OpenOptions {
    * handles of one node in one process share their writes, as in POSIX.
    */
   isolated?: boolean;
+  /**
+   * Read-only: read the version that was current at open to the end, even
+   * while others commit (a download). If that version is pruned meanwhile,
+   * reads fail with `Busy` rather than mix versions.
+   */
+  snapshot?: boolean;
 }
 
 /**

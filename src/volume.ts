@@ -143,11 +143,18 @@ class VolumeContext {
   }
 
   /** The content of a node for a new handle. */
-  contentFor(id: number, isolated: boolean): FileContent {
+  contentFor(id: number, isolated: boolean, snapshot = false): FileContent {
     const core = this.core;
-    if (!isolated) {
+    if (!isolated && !snapshot) {
       const found = core.contents.get(id) as FileContent | undefined;
       if (found) return found;
+    }
+    if (snapshot) {
+      // Not recorded in the store (a read should not write), but known to
+      // this process, so an unlink here keeps the node until it closes.
+      const c = new FileContent(this.tree, this.codec, id, false, true);
+      core.isolated.add(c);
+      return c;
     }
     const c = new FileContent(this.tree, this.codec, id, !isolated);
     if (isolated) core.isolated.add(c);
@@ -164,12 +171,15 @@ class VolumeContext {
     if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
     if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
     if (mode.write) this.assertWritable(path);
-    const content = this.contentFor(n.id, !!mode.isolated);
+    if (mode.snapshot && mode.write) {
+      throw new InvalidArgument("a snapshot handle is read-only", path);
+    }
+    const content = this.contentFor(n.id, !!mode.isolated, !!mode.snapshot);
     const handle = new FileHandle(content, mode, {
       statNode: (id) => this.read((t) => this.infoOf(t.node(id))),
     });
     try {
-      if (!this.core.readOnly) content.register();
+      if (!this.core.readOnly && !mode.snapshot) content.register();
       if (mode.truncate) await content.truncate(0);
     } catch (e) {
       await handle.discard();
@@ -292,11 +302,28 @@ export class Volume {
     }
   }
 
-  /** Entries with their metadata: one query per page, not one per entry. */
-  async *readDirPlus(path: string): AsyncIterableIterator<DirEntryPlus> {
+  /**
+   * Entries with their metadata (and, with `xattrs`, their extended
+   * attributes): a query or two per page of entries, not one per entry.
+   */
+  async *readDirPlus(
+    path: string,
+    options: { xattrs?: boolean } = {},
+  ): AsyncIterableIterator<DirEntryPlus> {
     const dir = await this.#ctx.read((t) => t.existing(path, true));
     if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", path);
-    yield* this.nodes.readDirPlus(dir.id);
+    yield* this.nodes.readDirPlus(dir.id, options);
+  }
+
+  /** Metadata and extended attributes of the entry at `path`, in one read. */
+  statPlus(path: string, options: { follow?: boolean } = {}): Promise<{
+    info: FileInfo;
+    xattrs: Map<string, Uint8Array>;
+  }> {
+    return this.#ctx.read((t) => {
+      const n = t.existing(path, options.follow ?? true);
+      return { info: this.#ctx.infoOf(n), xattrs: t.xattrsOf([n.id]).get(n.id) ?? new Map() };
+    });
   }
 
   /** The target of a symlink. */
@@ -984,12 +1011,17 @@ export class NodeApi {
   }
 
   /** Every entry of a directory with its metadata, a page per query. */
-  async *readDirPlus(dirIno: number): AsyncIterableIterator<DirEntryPlus> {
+  async *readDirPlus(
+    dirIno: number,
+    options: { xattrs?: boolean } = {},
+  ): AsyncIterableIterator<DirEntryPlus> {
     let after: Uint8Array | null = null;
     while (true) {
-      const page = await this.#vol.read((t) => {
+      const { page, xattrs } = await this.#vol.read((t) => {
         this.#dir(t, dirIno);
-        return t.listPagePlus(dirIno, after, PAGE);
+        const page = t.listPagePlus(dirIno, after, PAGE);
+        const xattrs = options.xattrs ? t.xattrsOf(page.map((e) => e.node.id)) : null;
+        return { page, xattrs };
       });
       for (const e of page) {
         const info = this.#vol.infoOf(e.node);
@@ -1000,6 +1032,7 @@ export class NodeApi {
           isSymlink: info.isSymlink,
           ino: info.ino,
           info,
+          ...(xattrs ? { xattrs: xattrs.get(e.node.id) ?? new Map() } : {}),
         };
       }
       if (page.length < PAGE) return;

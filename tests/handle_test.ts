@@ -186,3 +186,18 @@ Deno.test("a closed handle refuses further use", async () => {
   await f.close();
   await assertRejects(() => f.write(enc("late")), InvalidArgument);
 });
+
+Deno.test("a snapshot handle reads the version current at open while others commit", async () => {
+  await using t = await tempStore({ defaultVolume: { chunkSize: 65536 } });
+  const vol = await t.store.volume();
+  const v1 = randomBytes(300_000, 1);
+  await vol.writeFile("/f", v1);
+  const snap = await vol.open("/f", { read: true, snapshot: true });
+  const first = await snap.readAt(0, 100_000);
+  await vol.writeFile("/f", randomBytes(500_000, 2));
+  const rest = await snap.readAt(100_000, 1_000_000);
+  assertEquals(rest.length, 200_000);
+  assert(sameBytes(first, v1.subarray(0, 100_000)) && sameBytes(rest, v1.subarray(100_000)));
+  await snap.close();
+  await assertRejects(() => vol.open("/f", { write: true, snapshot: true }), InvalidArgument);
+});

@@ -1,0 +1,56 @@
+/**
+ * The `trove` command: one entry point, one subcommand per file. Exit codes
+ * follow the error classes (see the README's table); 2 is a bad command
+ * line, 1 an unexpected failure.
+ *
+ * @module
+ */
+
+import { type Command, parse, report, UsageError } from "./_common.ts";
+import { command as serve } from "./serve.ts";
+import { command as user } from "./user.ts";
+
+export const COMMANDS: Command[] = [serve, user];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `trove — a whole filesystem in one SQLite file
+
+Usage: trove COMMAND [OPTIONS]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+Every command takes --store PATH (default $TROVE_STORE or ./trove.db),
+--volume NAME (default "default"), --json and --help.
+Run "trove COMMAND --help" for a command's options and examples.`;
+}
+
+/** Runs the CLI with these arguments; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(overview());
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    console.log("trove 0.1.0");
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command ${name}`);
+    const args = parse(cmd, rest);
+    if (args.values.help) {
+      console.log(cmd.usage);
+      return 0;
+    }
+    return (await cmd.run(args)) ?? 0;
+  } catch (e) {
+    const code = report(e);
+    if (e instanceof UsageError) console.error(`\n${cmd ? cmd.usage : overview()}`);
+    return code;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

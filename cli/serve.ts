@@ -1,0 +1,100 @@
+/**
+ * `trove serve`: the WebDAV server. With no arguments it serves every
+ * volume of `./trove.db` (created on first run) on http://127.0.0.1:8080/.
+ *
+ * @module
+ */
+
+import { BadKey, type Volume } from "../mod.ts";
+import { serveDav } from "../dav/server.ts";
+import { type Command, credential, openStore, type Parsed, UsageError } from "./_common.ts";
+
+function listen(value: string | undefined): { hostname: string; port: number } {
+  if (!value) return { hostname: "127.0.0.1", port: 8080 };
+  const m = value.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/) ?? value.match(/^()()(\d+)$/);
+  if (!m) throw new UsageError(`--listen takes HOST:PORT, not ${value}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`bad port ${m[3]}`);
+  return { hostname: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+export const command: Command = {
+  name: "serve",
+  summary: "serve volumes over WebDAV (a network drive)",
+  usage: `trove serve [--listen HOST:PORT] [--volume NAME] [--cert FILE --key FILE]
+
+Serves every volume as a top-level collection, or one volume at / with
+--volume. Binds 127.0.0.1:8080 by default; any other address needs users
+(trove user add). Encrypted volumes are unlocked here, at start
+(--passphrase-file, --key-file, TROVE_PASSPHRASE or a prompt), never over HTTP.
+
+Options:
+  --listen HOST:PORT       address to bind (default 127.0.0.1:8080; port 0 picks one)
+  --volume NAME            serve only this volume, at /
+  --cert FILE --key FILE   serve HTTPS with this PEM certificate and key
+  --propfind-infinity      answer Depth: infinity PROPFIND (refused by default)
+  --quiet                  no request log
+
+Examples:
+  trove serve
+  trove serve --store /srv/files.trove --listen 0.0.0.0:8443 --cert c.pem --key k.pem
+  trove serve --volume vault --passphrase-file ~/.vault-pass`,
+  options: {
+    listen: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    "propfind-infinity": { type: "boolean" },
+    quiet: { type: "boolean" },
+  },
+  async run(args: Parsed) {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected ${args.positionals[0]}`);
+    const { hostname, port } = listen(args.values.listen as string | undefined);
+    if (!!args.values.cert !== !!args.values.key) {
+      throw new UsageError("--cert and --key go together");
+    }
+    const store = await openStore(args, { create: true });
+    const volumes = new Map<string, Volume>();
+    const single = args.values.volume as string | undefined;
+    const summaries = (await store.volumes()).filter((v) => !single || v.name === single);
+    if (single && summaries.length === 0) throw new UsageError(`no volume ${single}`);
+    let secret: Awaited<ReturnType<typeof credential>> | undefined;
+    for (const v of summaries) {
+      if (!v.encrypted) {
+        volumes.set(v.name, await store.volume(v.name));
+        continue;
+      }
+      try {
+        secret ??= await credential(args, `passphrase for encrypted volumes`);
+        volumes.set(v.name, await store.volume(v.name, secret));
+      } catch (e) {
+        if (single || !(e instanceof BadKey)) throw e;
+        console.error(`trove: not serving encrypted volume ${v.name}: ${e.message}`);
+      }
+    }
+    const controller = new AbortController();
+    const server = await serveDav({
+      store,
+      volumes,
+      single,
+      hostname,
+      port,
+      cert: args.values.cert ? await Deno.readTextFile(args.values.cert as string) : undefined,
+      key: args.values.key ? await Deno.readTextFile(args.values.key as string) : undefined,
+      propfindInfinity: !!args.values["propfind-infinity"],
+      log: args.values.quiet ? undefined : (line) => console.error(line),
+      signal: controller.signal,
+    });
+    console.log(
+      `Trove is serving ${store.path} at ${server.url}${
+        server.authenticated ? " (users must log in)" : ""
+      }`,
+    );
+    const stop = () => controller.abort();
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+    await server.finished;
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    await store.close();
+  },
+};
