@@ -744,7 +744,8 @@ export class FileContent {
       let result: { vid: number; seq: number };
       try {
         result = db.tx(() => {
-          if (!this.#baseExists()) this.#baseLost();
+          // The base matters only if the new version keeps some of its chunks.
+          if (this.#cut > 0 && !this.#baseExists()) this.#baseLost();
           let added = 0;
           const now = nowNs();
           let vid = this.#pending;

@@ -39,7 +39,7 @@ export async function tempStore(
 }
 
 /** Deterministic pseudo-random bytes (xorshift), incompressible. */
-export function randomBytes(n: number, seed = 1): Uint8Array {
+export function randomBytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ export function randomBytes(n: number, seed = 1): Uint8Array {
 }
 
 /** Compressible text of about `n` bytes. */
-export function textBytes(n: number, seed = 7): Uint8Array {
+export function textBytes(n: number, seed = 7): Uint8Array<ArrayBuffer> {
   const words = ["alpha", "beta", "gamma", "delta", "store", "chunk", "volume", "file", "trove"];
   let x = seed;
   let s = "";
