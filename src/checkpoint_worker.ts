@@ -3,14 +3,19 @@
  * write-ahead log into the main file (`PRAGMA wal_checkpoint(PASSIVE)`),
  * so that work runs beside the writer instead of inside its commits.
  *
+ * Requests and results travel through shared memory, not messages: a
+ * writer that commits in a tight loop never returns to the event loop, so
+ * a message-based reply would sit undelivered while the log grows.
+ *
  * @module
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { CTL } from "./checkpointer.ts";
 
 interface Request {
-  op: "open" | "checkpoint" | "close";
-  path?: string;
+  path: string;
+  control: SharedArrayBuffer;
 }
 
 const scope = self as unknown as {
@@ -18,29 +23,37 @@ const scope = self as unknown as {
   postMessage(message: unknown): void;
   close(): void;
 };
-let db: DatabaseSync | null = null;
 
 scope.onmessage = (e) => {
-  const { op, path } = e.data;
+  const { path, control } = e.data;
+  const ctl = new Int32Array(control);
+  let db: DatabaseSync;
   try {
-    if (op === "open") {
-      db = new DatabaseSync(path!, { timeout: 5000 });
-      db.exec("PRAGMA synchronous = NORMAL");
-      scope.postMessage({ ok: true });
-    } else if (op === "checkpoint") {
-      const r = db!.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
-        busy: number;
-        log: number;
-        checkpointed: number;
-      };
-      scope.postMessage({ ok: true, log: r.log, checkpointed: r.checkpointed });
-    } else {
-      db?.close();
-      db = null;
-      scope.postMessage({ ok: true });
-      scope.close();
-    }
+    db = new DatabaseSync(path, { timeout: 5000 });
+    db.exec("PRAGMA synchronous = NORMAL");
   } catch (err) {
     scope.postMessage({ ok: false, error: (err as Error).message });
+    return;
   }
+  scope.postMessage({ ok: true });
+  const pass = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  let seen = 0;
+  while (Atomics.load(ctl, CTL.stop) === 0) {
+    Atomics.wait(ctl, CTL.request, seen, 1000);
+    const want = Atomics.load(ctl, CTL.request);
+    if (want === seen) continue;
+    seen = want;
+    try {
+      const r = pass.get() as { log: number; checkpointed: number };
+      Atomics.store(ctl, CTL.log, r.log);
+      Atomics.store(ctl, CTL.checkpointed, r.checkpointed);
+      Atomics.store(ctl, CTL.ok, 1);
+    } catch {
+      Atomics.store(ctl, CTL.ok, 0);
+    }
+    Atomics.store(ctl, CTL.done, seen);
+  }
+  db.close();
+  scope.postMessage({ ok: true });
+  scope.close();
 };

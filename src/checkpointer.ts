@@ -17,20 +17,33 @@ const SOFT_BYTES = 4 << 20;
 /** Pages a metadata-only commit typically dirties (measured: 4 to 8). */
 const PAGES_PER_COMMIT = 8;
 const HARD_BYTES = 256 << 20;
+/** Frames left after a pass up to this size are copied by the writer. */
+const TAIL_BYTES = 2 << 20;
 
-interface Reply {
-  ok: boolean;
-  log?: number;
-  checkpointed?: number;
-  error?: string;
-}
+/** Slots of the shared control array. */
+export const CTL = {
+  /** Pass number the writer asks for. */
+  request: 0,
+  /** Pass number the Worker finished last. */
+  done: 1,
+  /** `log` and `checkpointed` frame counts of that pass. */
+  log: 2,
+  checkpointed: 3,
+  /** 1 when that pass succeeded. */
+  ok: 4,
+  /** Set to stop the Worker. */
+  stop: 5,
+} as const;
 
 /** The background checkpointer of one store connection. */
 export class Checkpointer {
   readonly #db: Db;
   #worker: Worker | null = null;
-  #waiting: ((r: Reply) => void)[] = [];
-  #running: Promise<void> | null = null;
+  #ctl = new Int32Array(new SharedArrayBuffer(6 * 4));
+  /** Pass last requested; a pass is running while it is not done. */
+  #requested = 0;
+  /** Pending bytes when the running pass was requested. */
+  #atStart = 0;
   /** Bytes committed since the WAL was last fully checkpointed (estimate). */
   #pending = 0;
   #pageSize: number;
@@ -40,13 +53,6 @@ export class Checkpointer {
     this.#pageSize = Number(db.value("PRAGMA page_size"));
   }
 
-  #call(msg: unknown): Promise<Reply> {
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.#worker!.postMessage(msg);
-    });
-  }
-
   /** Starts the Worker; on failure SQLite's automatic checkpoints stay on. */
   async start(): Promise<void> {
     if (this.#db.readOnly || this.#db.path === ":memory:") return;
@@ -54,14 +60,20 @@ export class Checkpointer {
       const worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), {
         type: "module",
       });
-      worker.onmessage = (e) => this.#waiting.shift()?.(e.data);
+      this.#worker = worker;
+      const reply = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          resolve({ ok: false, error: e.message });
+        };
+        worker.postMessage({ path: this.#db.path, control: this.#ctl.buffer });
+      });
+      if (!reply.ok) throw new Error(reply.error);
       worker.onerror = (e) => {
         e.preventDefault();
         this.#fail();
       };
-      this.#worker = worker;
-      const r = await this.#call({ op: "open", path: this.#db.path });
-      if (!r.ok) throw new Error(r.error);
       this.#db.exec("PRAGMA wal_autocheckpoint = 0");
     } catch {
       this.#fail();
@@ -71,10 +83,53 @@ export class Checkpointer {
   #fail(): void {
     this.#worker?.terminate();
     this.#worker = null;
-    for (const w of this.#waiting.splice(0)) w({ ok: false });
     try {
       this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
     } catch { /* closed */ }
+  }
+
+  /** True while a requested pass has not finished; settles a finished one. */
+  #busy(): boolean {
+    if (Atomics.load(this.#ctl, CTL.done) !== this.#requested) return true;
+    if (this.#atStart >= 0) {
+      // What was in the WAL at the start is done unless frames are left
+      // over; bytes committed meanwhile are still to do.
+      if (Atomics.load(this.#ctl, CTL.ok) === 1) {
+        const log = Atomics.load(this.#ctl, CTL.log);
+        const left = Math.max(0, log - Atomics.load(this.#ctl, CTL.checkpointed));
+        this.#pending = Math.max(0, this.#pending - this.#atStart) + left * this.#pageSize;
+        // The log restarts from its beginning only once every frame is
+        // copied, which a pass racing a busy writer never reaches. The
+        // frames committed during the pass are few: copy them here, between
+        // commits, so the next commit rewinds the log.
+        if (this.#pending < TAIL_BYTES) this.#tail();
+      }
+      this.#atStart = -1;
+    }
+    return false;
+  }
+
+  #tail(): void {
+    try {
+      const r = this.#db.get<{ busy: number; log: number; checkpointed: number }>(
+        "PRAGMA wal_checkpoint(PASSIVE)",
+      );
+      if (r && r.busy === 0) this.#pending = Math.max(0, r.log - r.checkpointed) * this.#pageSize;
+    } catch { /* the next pass retries */ }
+  }
+
+  /** Asks the Worker for a pass unless one is running. */
+  #kick(): void {
+    if (!this.#worker || this.#busy()) return;
+    this.#atStart = this.#pending;
+    this.#requested++;
+    Atomics.store(this.#ctl, CTL.request, this.#requested);
+    Atomics.notify(this.#ctl, CTL.request);
+  }
+
+  /** Resolves once no pass is running. */
+  async #idle(): Promise<void> {
+    while (this.#worker && this.#busy()) await new Promise((r) => setTimeout(r, 1));
   }
 
   /**
@@ -84,21 +139,7 @@ export class Checkpointer {
   committed(bytes: number): void {
     if (!this.#worker) return;
     this.#pending += Math.max(0, bytes) + PAGES_PER_COMMIT * this.#pageSize;
-    if (this.#pending >= SOFT_BYTES) this.#kick();
-  }
-
-  #kick(): Promise<void> {
-    if (this.#running) return this.#running;
-    const atStart = this.#pending;
-    this.#running = this.#call({ op: "checkpoint" }).then((r) => {
-      this.#running = null;
-      if (!r.ok || r.log === undefined || r.checkpointed === undefined) return;
-      // What was in the WAL at the start is done unless frames are left over;
-      // bytes committed meanwhile are still to do.
-      const left = Math.max(0, r.log - r.checkpointed) * this.#pageSize;
-      this.#pending = Math.max(0, this.#pending - atStart) + left;
-    });
-    return this.#running;
+    if (!this.#busy() && this.#pending >= SOFT_BYTES) this.#kick();
   }
 
   /**
@@ -108,7 +149,7 @@ export class Checkpointer {
    */
   async full(): Promise<boolean> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      await this.#running;
+      await this.#idle();
       const r = this.#db.get<{ busy: number; log: number; checkpointed: number }>(
         "PRAGMA wal_checkpoint(TRUNCATE)",
       );
@@ -123,15 +164,28 @@ export class Checkpointer {
 
   /** Waits while the WAL is over its hard limit. */
   async throttle(): Promise<void> {
-    while (this.#worker && this.#pending >= HARD_BYTES) await this.#kick();
+    while (this.#worker && this.#pending >= HARD_BYTES) {
+      this.#kick();
+      await this.#idle();
+    }
   }
 
   /** Stops the Worker and closes its connection. */
   async stop(): Promise<void> {
-    if (!this.#worker) return;
-    await this.#running;
-    await this.#call({ op: "close" });
-    this.#worker?.terminate();
+    const worker = this.#worker;
+    if (!worker) return;
+    await this.#idle();
+    const closed = new Promise((resolve) => {
+      worker.onmessage = resolve;
+      worker.onerror = (e) => {
+        e.preventDefault();
+        resolve(null);
+      };
+    });
+    Atomics.store(this.#ctl, CTL.stop, 1);
+    Atomics.notify(this.#ctl, CTL.request);
+    await closed;
+    worker.terminate();
     this.#worker = null;
   }
 }

@@ -179,3 +179,23 @@ Deno.test("a store at an older format version migrates forward on a writable ope
   assertEquals(check.prepare("PRAGMA user_version").get()?.user_version, 3);
   check.close();
 });
+
+Deno.test("the write-ahead log stays bounded through thousands of small commits", async () => {
+  await using s = await tempStore();
+  const v = await s.store.volume();
+  await v.mkdir("/d");
+  const data = randomBytes(4096);
+  let peak = 0;
+  for (let i = 0; i < 3000; i++) {
+    data[0] = i & 255;
+    data[1] = i >> 8;
+    await v.writeFile(`/d/f${i}`, data);
+    if (i % 250 === 249) peak = Math.max(peak, Deno.statSync(`${s.path}-wal`).size);
+  }
+  // Each commit appends about 10 pages of 16 KiB; without checkpoints that
+  // reach the end of the log, 3000 commits leave it near 450 MiB.
+  assert(peak < 64 << 20, `the log grew to ${(peak / 1048576).toFixed(1)} MiB`);
+  let n = 0;
+  for await (const _ of v.readDir("/d")) n++;
+  assertEquals(n, 3000);
+});
