@@ -677,9 +677,6 @@ export class Store implements AsyncDisposable {
     }
     core.pool.close();
     await core.checkpointer.stop().catch((e) => errors.push(e));
-    try {
-      if (!core.readOnly) core.db.exec("PRAGMA optimize");
-    } catch { /* best effort */ }
     core.db.close();
     if (errors.length > 0) throw errors[0];
   }

@@ -87,9 +87,16 @@ const MAX_SYMLINK_HOPS = 40;
 const XATTR_NAME_MAX = 255;
 const XATTR_VALUE_MAX = 65536;
 
-const NODE_SQL = `SELECT n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
-  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep
-  FROM nodes n LEFT JOIN versions v ON v.id = n.version`;
+const NODE_COLS = `n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
+  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep`;
+const NODE_SQL = `SELECT ${NODE_COLS} FROM nodes n LEFT JOIN versions v ON v.id = n.version`;
+/**
+ * Node rows of a directory's entries. `CROSS JOIN` pins the join order
+ * (entries by primary key first): statistics gathered while the tables
+ * were tiny once led the planner to scan every node per lookup.
+ */
+const ENTRY_NODE_SQL = `FROM entries e CROSS JOIN nodes n ON n.id = e.node
+  LEFT JOIN versions v ON v.id = n.version`;
 
 function toNode(r: Record<string, unknown>): NodeRow {
   return {
@@ -171,7 +178,7 @@ export class Tree {
     if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", name);
     const key = this.meta.entryKey(dir.id, name);
     const stmt = this.db.q(
-      `${NODE_SQL} JOIN entries e ON e.node = n.id WHERE e.parent = ? AND e.key = ?`,
+      `SELECT ${NODE_COLS} ${ENTRY_NODE_SQL} WHERE e.parent = ? AND e.key = ?`,
     );
     stmt.setReadBigInts(true);
     const r = stmt.get(dir.id, key);
@@ -291,7 +298,7 @@ export class Tree {
     const rows = this.db.all<
       { key: Uint8Array; name: Uint8Array | null; node: number; kind: number }
     >(
-      `SELECT e.key, e.name, e.node, n.kind FROM entries e JOIN nodes n ON n.id = e.node
+      `SELECT e.key, e.name, e.node, n.kind FROM entries e CROSS JOIN nodes n ON n.id = e.node
        WHERE e.parent = ? AND e.key > ? ORDER BY e.key LIMIT ?`,
       dir,
       after ?? new Uint8Array(),
@@ -316,11 +323,8 @@ export class Tree {
     limit: number,
   ): { key: Uint8Array; name: string; node: NodeRow }[] {
     const stmt = this.db.q(
-      `${NODE_SQL} JOIN entries e ON e.node = n.id WHERE e.parent = ? AND e.key > ?
-       ORDER BY e.key LIMIT ?`.replace(
-        "SELECT n.id",
-        "SELECT e.key AS ekey, e.name AS ename, n.id",
-      ),
+      `SELECT e.key AS ekey, e.name AS ename, ${NODE_COLS} ${ENTRY_NODE_SQL}
+       WHERE e.parent = ? AND e.key > ? ORDER BY e.key LIMIT ?`,
     );
     stmt.setReadBigInts(true);
     const rows = stmt.all(dir, after ?? new Uint8Array(), limit);
