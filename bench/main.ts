@@ -3,7 +3,8 @@
  * as it is measured, then a table with peers side by side. Each scenario
  * runs in its own process so its peak RSS is its own.
  *
- *   deno task bench            full sizes (1 GiB files, 10 GiB stream, ~256 MiB tree)
+ *   deno task bench            full sizes (1 GiB files, 10 GiB stream, ~256 MiB tree,
+ *                              WebDAV beside Apache mod_dav when installed)
  *   deno task bench --quick    small sizes, for a smoke run
  *   deno task bench --only=seq-random,tree
  *
@@ -41,6 +42,7 @@ async function scenario(file: string, args: string[]): Promise<void> {
       "--allow-env",
       "--allow-run",
       "--allow-sys=statfs",
+      "--allow-net=127.0.0.1",
       new URL(file, import.meta.url).pathname,
       ...args,
     ],
@@ -85,6 +87,7 @@ if (want("tree")) {
   if (await have("borg")) await borgTrees(t1, t2).catch((e) => console.error(`borg: ${e.message}`));
   else console.error("note: borg is not installed; its tree figures are left out");
 }
+if (want("dav")) await scenario("dav.ts", quick ? ["--quick"] : []);
 if (want("stream")) await scenario("engine.ts", ["stream", quick ? "1024" : "10240"]);
 
 rows.push(...emitted);

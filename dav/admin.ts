@@ -8,6 +8,7 @@
  *   POST /.trove/api/checkpoint      move the write-ahead log into the store file
  *   GET  /.trove/api/check           a consistency check report
  *   GET  /.trove/api/export          download a consistent copy of the live store
+ *   GET  /.trove/api/server          this server process: memory now and at peak, uptime
  *
  * Admin users only (when the server takes credentials). Encrypted volumes
  * are never created or unlocked over HTTP.
@@ -20,6 +21,13 @@ import type { DavOptions } from "./handler.ts";
 
 /** Where the admin API lives. */
 export const ADMIN_PREFIX = "/.trove/api";
+
+const started = Date.now();
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+}, 50);
+Deno.unrefTimer(sampler);
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(value, null, 2) + "\n", {
@@ -92,6 +100,11 @@ export async function adminApi(
       return json(200, await store.check({ verify: url.searchParams.get("verify") === "true" }));
     }
     if (rest === "/export" && req.method === "GET") return await exportStore(opts);
+    if (rest === "/server" && req.method === "GET") {
+      const rss = Deno.memoryUsage().rss;
+      peakRss = Math.max(peakRss, rss);
+      return json(200, { rss, peakRss, uptimeMs: Date.now() - started, pid: Deno.pid });
+    }
     return json(404, { error: "no such admin endpoint" });
   } catch (e) {
     const status = e instanceof TroveError ? errorMapping(e).http : 500;

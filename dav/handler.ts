@@ -261,7 +261,7 @@ async function getHead(ctx: Ctx): Promise<Response> {
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
       try {
-        const data = await f.readAt(pos, Math.min(1 << 20, stop - pos));
+        const data = await f.readAt(pos, Math.min(4 << 20, stop - pos));
         pos += data.length;
         if (data.length > 0) c.enqueue(data);
         if (data.length === 0 || pos >= stop) {

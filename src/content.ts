@@ -231,6 +231,8 @@ export class FileContent {
   #failure: Error | null = null;
   /** Where the last read ended, to spot sequential reads. */
   #lastEnd = -1;
+  /** The last slot read-ahead has looked up. */
+  #aheadUntil = -1;
 
   /** True when reads stay on the version current at open. */
   readonly #snapshot: boolean;
@@ -259,6 +261,7 @@ export class FileContent {
     this.#baseVersion = r.version;
     this.#size = r.size;
     this.#cut = Infinity;
+    this.#aheadUntil = -1;
   }
 
   /** True when nothing uncommitted is held. */
@@ -434,15 +437,19 @@ export class FileContent {
     const first = Math.floor(from / cs);
     const last = Math.floor((end - 1) / cs);
     const lastAhead = sequential ? Math.min(last + READ_AHEAD, Math.ceil(this.#size / cs) - 1) : -1;
+    // Chunks already scheduled by earlier reads need no second look-up.
+    const from2 = sequential ? Math.max(last + 1, this.#aheadUntil + 1) : last + 1;
     const ids = this.tree.db.read(() => {
       const ids = new Map<number, number>();
       for (let idx = first; idx <= Math.max(last, lastAhead); idx++) {
+        if (idx > last && idx < from2) continue;
         if (this.#slots.has(idx)) continue;
         const id = this.#baseChunk(idx);
         if (id !== undefined) ids.set(idx, id);
       }
       return ids;
     });
+    this.#aheadUntil = sequential ? Math.max(this.#aheadUntil, lastAhead) : last;
     for (const [idx, id] of ids) {
       if (idx <= last || cache.has(id) || cache.loading.has(id)) continue;
       if (core.pool.saturated(LOAD_DEPTH)) {

@@ -21,7 +21,7 @@
 
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from "node:crypto";
 import { hchacha } from "@noble/ciphers/chacha.js";
-import { argon2id } from "hash-wasm";
+import { deriveKey } from "./kdf.ts";
 import { registerSealer, type Sealer } from "./codec.ts";
 import { BadKey, Corrupt, InvalidArgument } from "./errors.ts";
 import type { MetaCodec } from "./names.ts";
@@ -192,15 +192,7 @@ async function kek(
       throw new BadKey("an empty passphrase is not a passphrase");
     }
     const p = kdf ?? DEFAULT_KDF;
-    return await argon2id({
-      password: credential.passphrase,
-      salt,
-      parallelism: p.parallelism,
-      iterations: p.iterations,
-      memorySize: p.memoryKiB,
-      hashLength: 32,
-      outputType: "binary",
-    });
+    return await deriveKey({ password: credential.passphrase, salt, ...p });
   }
   const bytes = await keyFileBytes(credential.keyFile);
   return new Uint8Array(hkdfSync("sha256", bytes, salt, "trove key file v1", 32));

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { argon2id, argon2Verify } from "hash-wasm";
+import { hashPassword, verifyPassword } from "./kdf.ts";
 import type { Core } from "./core.ts";
 import { AlreadyExists, InvalidArgument, NotFound, ReadOnly } from "./errors.ts";
 
@@ -63,14 +63,12 @@ export class Users {
     if (typeof password !== "string" || password.length < 8) {
       throw new InvalidArgument("a password has at least 8 characters");
     }
-    const hash = await argon2id({
+    const hash = await hashPassword({
       password,
       salt: crypto.getRandomValues(new Uint8Array(16)),
       parallelism: 1,
       iterations: 2,
-      memorySize: 19456,
-      hashLength: 32,
-      outputType: "encoded",
+      memoryKiB: 19456,
     });
     await this.#core.enter();
     const db = this.#core.db;
@@ -119,6 +117,6 @@ export class Users {
     await this.#core.enter();
     const r = this.#core.db.get<UserRow>("SELECT * FROM users WHERE name = ?", name);
     if (!r) return null;
-    return (await argon2Verify({ password, hash: r.hash })) ? info(r) : null;
+    return (await verifyPassword(password, r.hash)) ? info(r) : null;
   }
 }

@@ -488,10 +488,24 @@ export class Volume {
           await content.write(offset + o, data.subarray(o, o + step));
         }
       } else {
+        // Streams arrive in small pieces (network reads): gather them into
+        // chunk-sized blocks, so each write fills whole slots.
+        const block = new Uint8Array(tree.vol.chunkSize);
+        let fill = 0;
         for await (const chunk of data) {
           options.signal?.throwIfAborted();
-          offset += await content.write(offset, chunk);
+          for (let o = 0; o < chunk.length;) {
+            const n = Math.min(block.length - fill, chunk.length - o);
+            block.set(chunk.subarray(o, o + n), fill);
+            fill += n;
+            o += n;
+            if (fill === block.length) {
+              offset += await content.write(offset, block);
+              fill = 0;
+            }
+          }
         }
+        if (fill > 0) await content.write(offset, block.subarray(0, fill));
       }
       await content.commit(false, () => {
         if (!target.fresh) return;

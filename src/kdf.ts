@@ -1,0 +1,77 @@
+/**
+ * Argon2id off the calling thread, in a Worker that ends afterwards (see
+ * `kdf_worker.ts`: it gives back the 64 MiB hash-wasm would otherwise keep
+ * for good). If a Worker cannot start, the work runs here instead.
+ *
+ * @module
+ */
+
+import { argon2id, argon2Verify } from "hash-wasm";
+
+async function inWorker<T>(message: unknown, fallback: () => Promise<T>): Promise<T> {
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./kdf_worker.ts", import.meta.url), { type: "module" });
+  } catch {
+    return await fallback();
+  }
+  try {
+    const reply = await new Promise<{ ok: boolean; value?: T; error?: string } | null>(
+      (resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          resolve(null);
+        };
+        worker.postMessage(message);
+      },
+    );
+    if (reply === null) return await fallback();
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.value as T;
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** Parameters of one Argon2id derivation. */
+export interface Argon2Params {
+  password: string;
+  salt: Uint8Array;
+  memoryKiB: number;
+  iterations: number;
+  parallelism: number;
+}
+
+/** A 32-byte Argon2id key. */
+export function deriveKey(p: Argon2Params): Promise<Uint8Array> {
+  return inWorker({ op: "derive", ...p, encoded: false }, () =>
+    argon2id({
+      password: p.password,
+      salt: p.salt,
+      parallelism: p.parallelism,
+      iterations: p.iterations,
+      memorySize: p.memoryKiB,
+      hashLength: 32,
+      outputType: "binary",
+    }));
+}
+
+/** An encoded Argon2id password hash (`$argon2id$…`). */
+export function hashPassword(p: Argon2Params): Promise<string> {
+  return inWorker({ op: "derive", ...p, encoded: true }, () =>
+    argon2id({
+      password: p.password,
+      salt: p.salt,
+      parallelism: p.parallelism,
+      iterations: p.iterations,
+      memorySize: p.memoryKiB,
+      hashLength: 32,
+      outputType: "encoded",
+    }));
+}
+
+/** True when `password` matches an encoded Argon2id hash. */
+export function verifyPassword(password: string, hash: string): Promise<boolean> {
+  return inWorker({ op: "verify", password, hash }, () => argon2Verify({ password, hash }));
+}
