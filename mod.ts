@@ -28,6 +28,17 @@ export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store.ts";
 export { NodeApi, Volume } from "./src/volume.ts";
 export { FileHandle, SeekMode } from "./src/handle.ts";
 export { generateKeyFile } from "./src/crypto.ts";
+export { globToRegExp } from "./src/glob.ts";
+export {
+  copyAcross,
+  pack,
+  type PackOptions,
+  type TransferOptions,
+  type TransferProgress,
+  treeBytes,
+  unpack,
+  type UnpackOptions,
+} from "./src/pack.ts";
 export type { LockInfo, LockRequest, Locks } from "./src/locks.ts";
 export type { UserInfo, UserOptions, Users } from "./src/users.ts";
 export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check.ts";

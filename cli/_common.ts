@@ -7,7 +7,15 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { BadKey, type Credential, errorMapping, Store, TroveError, type Volume } from "../mod.ts";
+import {
+  BadKey,
+  type Credential,
+  errorMapping,
+  NotFound,
+  Store,
+  TroveError,
+  type Volume,
+} from "../mod.ts";
 
 /** A bad command line: one line and the usage, exit code 2. */
 export class UsageError extends Error {
@@ -97,33 +105,150 @@ export async function promptSecret(message: string): Promise<string> {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
+/** Where a credential may come from: option names and environment variable. */
+export interface CredentialSource {
+  /** Ask twice when prompting (a new passphrase). */
+  confirm?: boolean;
+  keyOption?: string;
+  fileOption?: string;
+  envName?: string;
+}
+
 /**
- * The credential for an encrypted volume: `--key-file`, `--passphrase-file`
- * (`-` for one line of stdin), `TROVE_PASSPHRASE`, or a prompt.
+ * A credential: `--key-file`, `--passphrase-file` (`-` for stdin),
+ * `TROVE_PASSPHRASE`, or a no-echo prompt; other option names and variable
+ * for other secrets (a pack's).
  */
-export async function credential(args: Parsed, what = "passphrase"): Promise<Credential> {
-  const keyFile = args.values["key-file"] as string | undefined;
+export async function credential(
+  args: Parsed,
+  what = "passphrase",
+  source: CredentialSource = {},
+): Promise<Credential> {
+  const keyFile = args.values[source.keyOption ?? "key-file"] as string | undefined;
   if (keyFile) return { keyFile };
-  const file = args.values["passphrase-file"] as string | undefined;
+  const file = args.values[source.fileOption ?? "passphrase-file"] as string | undefined;
   if (file) {
     const text = file === "-"
       ? await new Response(Deno.stdin.readable).text()
       : await Deno.readTextFile(file);
     return { passphrase: text.replace(/\r?\n$/, "") };
   }
-  const env = Deno.env.get("TROVE_PASSPHRASE");
+  const env = Deno.env.get(source.envName ?? "TROVE_PASSPHRASE");
   if (env) return { passphrase: env };
-  return { passphrase: await promptSecret(`${what}: `) };
+  const passphrase = await promptSecret(`${what}: `);
+  if (source.confirm && (await promptSecret(`${what} again: `)) !== passphrase) {
+    throw new BadKey("the two passphrases differ");
+  }
+  return { passphrase };
+}
+
+/** The volume name the command works on: `--volume`, else "default". */
+export function volumeName(args: Parsed): string {
+  return (args.values.volume as string | undefined) ?? "default";
 }
 
 /** Opens the volume the command names (unlocking it if it is encrypted). */
-export async function openVolume(store: Store, args: Parsed, name?: string): Promise<Volume> {
-  const volName = name ?? (args.values.volume as string | undefined) ?? "default";
-  const summary = (await store.volumes()).find((v) => v.name === volName);
-  if (summary?.encrypted) {
-    return await store.volume(volName, await credential(args, `passphrase for ${volName}`));
+export async function openVolume(
+  store: Store,
+  args: Parsed,
+  options: { name?: string; readOnly?: boolean } = {},
+): Promise<Volume> {
+  const name = options.name ?? volumeName(args);
+  const summary = (await store.volumes()).find((v) => v.name === name);
+  const secret = summary?.encrypted ? await credential(args, `passphrase for ${name}`) : undefined;
+  return await store.volume(name, { ...secret, readOnly: options.readOnly });
+}
+
+/** A store and one of its volumes, closed together. */
+export interface Session extends AsyncDisposable {
+  store: Store;
+  vol: Volume;
+}
+
+/**
+ * Opens the store and the volume a command works on: read-only unless the
+ * command writes, so reading never contends with a running server.
+ */
+export async function openSession(args: Parsed, options: { write?: boolean } = {}): Promise<
+  Session
+> {
+  const store = await openStore(args, { readOnly: !options.write });
+  try {
+    const vol = await openVolume(store, args, { readOnly: !options.write });
+    return { store, vol, [Symbol.asyncDispose]: () => store.close() };
+  } catch (e) {
+    await store.close();
+    throw e;
   }
-  return await store.volume(volName);
+}
+
+/** A volume path from the command line: relative ones start at the root. */
+export function volPath(path: string): string {
+  if (path === "") throw new UsageError("an empty path");
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
+/** The last component of a path. */
+export function baseName(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts[parts.length - 1] ?? "";
+}
+
+/** Joins a directory and a name. */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/** Exactly `n` positionals, or a usage error naming what is missing. */
+export function expectArgs(args: Parsed, min: number, max: number, what: string): string[] {
+  const p = args.positionals;
+  if (p.length < min) throw new UsageError(`missing ${what}`);
+  if (p.length > max) throw new UsageError(`unexpected argument ${p[max]}`);
+  return p;
+}
+
+/** Parses a size such as 512, 64K, 10MiB or 2G (binary units). */
+export function parseSize(text: string): number {
+  const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i);
+  if (!m) throw new UsageError(`not a size: ${text}`);
+  const power = " kmgtp".indexOf(m[2].toLowerCase() || " ");
+  return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+/** Parses a non-negative integer option. */
+export function parseCount(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} takes a whole number, not ${text}`);
+  return Number(text);
+}
+
+/** Parses permission bits written in octal (755). */
+export function parseMode(text: string): number {
+  if (!/^[0-7]{1,4}$/.test(text)) throw new UsageError(`--mode takes octal bits, not ${text}`);
+  return parseInt(text, 8);
+}
+
+/** An `ls -l` style mode string (drwxr-xr-x). */
+export function modeString(mode: number, kind: "file" | "dir" | "symlink"): string {
+  const type = kind === "dir" ? "d" : kind === "symlink" ? "l" : "-";
+  const bits = "rwxrwxrwx";
+  let out = type;
+  for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : "-";
+  return out;
+}
+
+/** The kind of an entry, as a word. */
+export function kindOf(
+  e: { isDirectory: boolean; isSymlink: boolean },
+): "file" | "dir" | "symlink" {
+  return e.isDirectory ? "dir" : e.isSymlink ? "symlink" : "file";
+}
+
+/** A date as local "YYYY-MM-DD HH:MM". */
+export function shortDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }`;
 }
 
 /** Bytes as a human size (1.5 GiB). */
@@ -163,7 +288,10 @@ export function report(e: unknown): number {
     return 2;
   }
   if (e instanceof TroveError) {
-    console.error(`trove: ${e.name}: ${e.message}`);
+    const hint = e instanceof NotFound && e.message.startsWith("no store at this path")
+      ? " (create one with: trove init)"
+      : "";
+    console.error(`trove: ${e.name}: ${e.message}${hint}`);
     return errorMapping(e).exit;
   }
   if (e instanceof Deno.errors.NotCapable || (e as Error)?.name === "NotCapable") {

@@ -7,10 +7,61 @@
  */
 
 import { type Command, parse, report, UsageError } from "./_common.ts";
+import { command as init } from "./init.ts";
+import { command as volume } from "./volume.ts";
+import { command as info } from "./info.ts";
+import { command as ls } from "./ls.ts";
+import { command as stat } from "./stat.ts";
+import { command as cat } from "./cat.ts";
+import { command as put } from "./put.ts";
+import { command as get } from "./get.ts";
+import { command as mkdir } from "./mkdir.ts";
+import { command as rm } from "./rm.ts";
+import { command as mv } from "./mv.ts";
+import { command as cp } from "./cp.ts";
+import { command as find } from "./find.ts";
+import { command as glob } from "./glob.ts";
+import { command as tree } from "./tree.ts";
+import { command as du } from "./du.ts";
+import { command as versions } from "./versions.ts";
+import { command as restore } from "./restore.ts";
+import { command as check } from "./check.ts";
+import { command as gc } from "./gc.ts";
+import { command as exportCmd } from "./export.ts";
+import { command as pack } from "./pack.ts";
+import { command as unpack } from "./unpack.ts";
+import { command as key } from "./key.ts";
 import { command as serve } from "./serve.ts";
 import { command as user } from "./user.ts";
 
-export const COMMANDS: Command[] = [serve, user];
+export const COMMANDS: Command[] = [
+  init,
+  volume,
+  info,
+  ls,
+  stat,
+  cat,
+  put,
+  get,
+  mkdir,
+  rm,
+  mv,
+  cp,
+  find,
+  glob,
+  tree,
+  du,
+  versions,
+  restore,
+  check,
+  gc,
+  exportCmd,
+  pack,
+  unpack,
+  key,
+  serve,
+  user,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

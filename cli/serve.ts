@@ -1,6 +1,6 @@
 /**
- * `trove serve`: the WebDAV server. With no arguments it serves every
- * volume of `./trove.db` (created on first run) on http://127.0.0.1:8080/.
+ * `trove serve`: the WebDAV server. With no arguments it serves the volume
+ * "default" of `./trove.db` (created on first run) on http://127.0.0.1:8080/.
  *
  * @module
  */
@@ -21,16 +21,17 @@ function listen(value: string | undefined): { hostname: string; port: number } {
 export const command: Command = {
   name: "serve",
   summary: "serve volumes over WebDAV (a network drive)",
-  usage: `trove serve [--listen HOST:PORT] [--volume NAME] [--cert FILE --key FILE]
+  usage: `trove serve [--listen HOST:PORT] [--volume NAME | --all] [--cert FILE --key FILE]
 
-Serves every volume as a top-level collection, or one volume at / with
---volume. Binds 127.0.0.1:8080 by default; any other address needs users
+Serves one volume at / (--volume, else "default"), or with --all every
+volume as a top-level collection. Binds 127.0.0.1:8080 by default; any other address needs users
 (trove user add). Encrypted volumes are unlocked here, at start
 (--passphrase-file, --key-file, TROVE_PASSPHRASE or a prompt), never over HTTP.
 
 Options:
   --listen HOST:PORT       address to bind (default 127.0.0.1:8080; port 0 picks one)
-  --volume NAME            serve only this volume, at /
+  --volume NAME            serve this volume at / (default: "default")
+  --all                    serve every volume, each at /NAME/
   --cert FILE --key FILE   serve HTTPS with this PEM certificate and key
   --propfind-infinity      answer Depth: infinity PROPFIND (refused by default)
   --quiet                  no request log
@@ -45,6 +46,7 @@ Examples:
     key: { type: "string" },
     "propfind-infinity": { type: "boolean" },
     quiet: { type: "boolean" },
+    all: { type: "boolean" },
   },
   async run(args: Parsed) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected ${args.positionals[0]}`);
@@ -52,11 +54,27 @@ Examples:
     if (!!args.values.cert !== !!args.values.key) {
       throw new UsageError("--cert and --key go together");
     }
+    if (args.values.all && args.values.volume) {
+      throw new UsageError("--all and --volume exclude each other");
+    }
     const store = await openStore(args, { create: true });
     const volumes = new Map<string, Volume>();
-    const single = args.values.volume as string | undefined;
-    const summaries = (await store.volumes()).filter((v) => !single || v.name === single);
-    if (single && summaries.length === 0) throw new UsageError(`no volume ${single}`);
+    const all = await store.volumes();
+    // One volume at / unless --all: the one named, else "default", else the
+    // only one there is.
+    let single = args.values.volume as string | undefined;
+    if (!single && !args.values.all) {
+      single = all.some((v) => v.name === "default")
+        ? "default"
+        : all.length === 1
+        ? all[0].name
+        : undefined;
+    }
+    const summaries = all.filter((v) => !single || v.name === single);
+    if (single && summaries.length === 0) {
+      await store.close();
+      throw new UsageError(`no volume ${single}`);
+    }
     let secret: Awaited<ReturnType<typeof credential>> | undefined;
     for (const v of summaries) {
       if (!v.encrypted) {

@@ -105,7 +105,9 @@ export async function putTree(
           await place(vol, item, null, progress);
           dirs.push(item);
         } else {
-          const job: Promise<void> = data.then((d) => place(vol, item, d, progress)).then((n) => {
+          const job: Promise<void> = data.then((d) =>
+            place(vol, item, d, progress, options.onProgress)
+          ).then((n) => {
             bytes += n;
             running.delete(job);
             options.onProgress?.(progress);
@@ -129,6 +131,7 @@ async function place(
   item: Item,
   data: Uint8Array | null,
   progress: Progress,
+  onProgress?: (p: Progress) => void,
 ): Promise<number> {
   if (item.kind === "dir") {
     await vol.mkdir(item.dest, { recursive: true, mode: item.mode });
@@ -151,12 +154,100 @@ async function place(
       f.close();
       throw e;
     }
-    // The readable closes the file when it ends or is cancelled.
-    await vol.writeFile(item.dest, f.readable, { mode: item.mode });
+    // The readable closes the file when it ends or is cancelled. Large
+    // files report progress as they stream.
+    const counted = f.readable.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, c) {
+          progress.bytes += chunk.length;
+          onProgress?.(progress);
+          c.enqueue(chunk);
+        },
+      }),
+    );
+    await vol.writeFile(item.dest, counted, { mode: item.mode });
   }
   if (item.mode !== undefined) await vol.chmod(item.dest, item.mode);
   if (item.mtime) await vol.utime(item.dest, item.mtime, item.mtime);
   progress.files++;
-  progress.bytes += size;
+  if (data) progress.bytes += size;
   return size;
+}
+
+/** Bytes of the regular files in a host tree (for a progress bar's total). */
+export async function hostBytes(path: string): Promise<number> {
+  const st = await Deno.lstat(path);
+  if (st.isFile) return st.size;
+  if (!st.isDirectory) return 0;
+  let total = 0;
+  for await (const e of Deno.readDir(path)) total += await hostBytes(`${path}/${e.name}`);
+  return total;
+}
+
+/** Options of {@linkcode getTree}. */
+export interface GetOptions {
+  onProgress?: (p: Progress) => void;
+}
+
+/**
+ * Copies a volume file or tree to the host at `dest`. Each file is written
+ * beside its destination and renamed into place, so an interrupted copy
+ * never leaves a half-written file under the real name. Keeps permission
+ * bits and modification times; existing host files are replaced.
+ */
+export async function getTree(
+  vol: Volume,
+  src: string,
+  dest: string,
+  options: GetOptions = {},
+): Promise<Progress> {
+  const progress: Progress = { files: 0, bytes: 0 };
+  const dirs: { path: string; mtime: Date; mode: number }[] = [];
+  const copy = async (from: string, to: string) => {
+    const info = await vol.lstat(from);
+    if (info.isSymlink) {
+      await Deno.remove(to).catch(() => {});
+      await Deno.symlink(await vol.readLink(from), to);
+      return;
+    }
+    if (info.isDirectory) {
+      await Deno.mkdir(to, { recursive: true });
+      dirs.push({ path: to, mtime: info.mtime, mode: info.mode & 0o7777 });
+      const names: string[] = [];
+      for await (const e of vol.readDir(from)) names.push(e.name);
+      names.sort();
+      for (const n of names) await copy(from === "/" ? `/${n}` : `${from}/${n}`, `${to}/${n}`);
+      return;
+    }
+    const tmp = `${to}.trove-partial-${Deno.pid}`;
+    const handle = await vol.open(from, { read: true, snapshot: true });
+    try {
+      const out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      await handle.readable.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, c) {
+            progress.bytes += chunk.length;
+            options.onProgress?.(progress);
+            c.enqueue(chunk);
+          },
+        }),
+      ).pipeTo(out.writable);
+      await Deno.chmod(tmp, info.mode & 0o7777);
+      await Deno.utime(tmp, info.atime, info.mtime);
+      await Deno.rename(tmp, to);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    progress.files++;
+    options.onProgress?.(progress);
+  };
+  await copy(src, dest);
+  for (const d of dirs.reverse()) {
+    await Deno.chmod(d.path, d.mode);
+    await Deno.utime(d.path, d.mtime, d.mtime);
+  }
+  return progress;
 }

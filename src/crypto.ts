@@ -207,7 +207,9 @@ export async function makeSlot(
 ): Promise<Omit<SlotRecord, "id">> {
   const kind = "passphrase" in credential ? "passphrase" : "keyfile";
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  const params = kind === "passphrase" ? checkKdf({ ...DEFAULT_KDF, ...kdf }) : null;
+  // Unset (or explicitly undefined) parameters take the defaults.
+  const given = Object.fromEntries(Object.entries(kdf ?? {}).filter(([, v]) => v !== undefined));
+  const params = kind === "passphrase" ? checkKdf({ ...DEFAULT_KDF, ...given }) : null;
   const key = await kek(credential, salt, params);
   try {
     return {

@@ -293,9 +293,17 @@ export class Db {
    * backup (other connections keep working meanwhile), then gives its free
    * pages back (`VACUUM` would need `ATTACH`, which Deno allows only with
    * full permissions; stores use incremental auto-vacuum instead).
+   * `onProgress` gets bytes copied and bytes in all.
    */
-  async backupTo(dest: string): Promise<void> {
-    await backup(this.raw, dest, { rate: 256 });
+  async backupTo(dest: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+    const page = Number(this.value("PRAGMA page_size"));
+    await backup(this.raw, dest, {
+      rate: 256,
+      progress: onProgress
+        ? ({ totalPages, remainingPages }) =>
+          onProgress((totalPages - remainingPages) * page, totalPages * page)
+        : undefined,
+    });
     const copy = new DatabaseSync(dest);
     try {
       copy.exec("PRAGMA journal_mode = DELETE");

@@ -634,7 +634,10 @@ export class Store implements AsyncDisposable {
    * Writes a consistent, compacted copy of the live store to `dest`: written
    * beside it first and renamed into place; an existing `dest` is refused.
    */
-  async export(dest: string): Promise<void> {
+  async export(
+    dest: string,
+    options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {},
+  ): Promise<void> {
     this.#assertOpen();
     await this.#core.enter();
     try {
@@ -645,7 +648,7 @@ export class Store implements AsyncDisposable {
     }
     const tmp = `${dest}.partial-${Deno.pid}-${Date.now()}`;
     try {
-      await this.#core.db.backupTo(tmp);
+      await this.#core.db.backupTo(tmp, options.onProgress);
       await Deno.rename(tmp, dest);
     } catch (e) {
       for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(tmp + suffix).catch(() => {});

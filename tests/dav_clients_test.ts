@@ -32,7 +32,7 @@ Deno.test({
   async fn() {
     await withServer(async (url, dir) => {
       const out = await new Deno.Command("litmus", {
-        args: [`${url}default/`],
+        args: [`${url}`],
         cwd: dir,
         stdout: "piped",
         stderr: "piped",
@@ -67,22 +67,22 @@ Deno.test({
       const file = `${dir}/upload.bin`;
       await Deno.writeFile(file, randomBytes(5_000_000));
       const c = (...args: string[]) => run("curl", ["-sS", "-f", ...args]);
-      await c("-X", "MKCOL", `${url}default/docs/`);
-      await c("-T", file, `${url}default/docs/upload.bin`);
-      const list = await c("-X", "PROPFIND", "-H", "Depth: 1", `${url}default/docs/`);
+      await c("-X", "MKCOL", `${url}docs/`);
+      await c("-T", file, `${url}docs/upload.bin`);
+      const list = await c("-X", "PROPFIND", "-H", "Depth: 1", `${url}docs/`);
       assert(list.stdout.includes("upload.bin"), list.stdout);
-      await c("-o", `${dir}/back.bin`, `${url}default/docs/upload.bin`);
+      await c("-o", `${dir}/back.bin`, `${url}docs/upload.bin`);
       await run("cmp", [file, `${dir}/back.bin`]);
       await c(
         "-X",
         "MOVE",
         "-H",
-        `Destination: ${url}default/docs/moved.bin`,
-        `${url}default/docs/upload.bin`,
+        `Destination: ${url}docs/moved.bin`,
+        `${url}docs/upload.bin`,
       );
-      await c("-X", "DELETE", `${url}default/docs/moved.bin`);
+      await c("-X", "DELETE", `${url}docs/moved.bin`);
       const gone = await new Deno.Command("curl", {
-        args: ["-s", "-o", "/dev/null", "-w", "%{http_code}", `${url}default/docs/moved.bin`],
+        args: ["-s", "-o", "/dev/null", "-w", "%{http_code}", `${url}docs/moved.bin`],
         stdout: "piped",
       }).output();
       assertEquals(new TextDecoder().decode(gone.stdout), "404");
@@ -102,7 +102,7 @@ Deno.test({
       await Deno.writeTextFile(`${src}/top.txt`, "top");
       const env = {
         RCLONE_CONFIG_TROVE_TYPE: "webdav",
-        RCLONE_CONFIG_TROVE_URL: `${url}default/`,
+        RCLONE_CONFIG_TROVE_URL: `${url}`,
         RCLONE_CONFIG_TROVE_VENDOR: "other",
         RCLONE_CONFIG: `${dir}/rclone.conf`,
       };
@@ -145,7 +145,7 @@ Deno.test({
         `${dir}/davfs2.conf`,
         `buf_size 64\nask_auth 0\nuse_locks 1\ndelay_upload 0\ncache_dir ${cache}\n`,
       );
-      await run("mount.davfs", [`${url}default/`, mnt, "-o", `conf=${dir}/davfs2.conf`]);
+      await run("mount.davfs", [`${url}`, mnt, "-o", `conf=${dir}/davfs2.conf`]);
       const src = `${dir}/src`;
       await Deno.mkdir(src);
       await Deno.writeFile(`${src}/big.bin`, randomBytes(64 << 20));
@@ -167,9 +167,9 @@ Deno.test({
         await run("umount", [mnt]);
       }
       // What davfs2 wrote reached the server.
-      const served = await (await fetch(`${url}default/work/renamed.txt`)).text();
+      const served = await (await fetch(`${url}work/renamed.txt`)).text();
       assertEquals(served, await Deno.readTextFile(`${dir}/expected.txt`));
-      const gone = await fetch(`${url}default/work/sub/`);
+      const gone = await fetch(`${url}work/sub/`);
       await gone.body?.cancel();
       assertEquals(gone.status, 404);
     });

@@ -1,0 +1,78 @@
+/**
+ * `trove get`: copies volume files and trees to the host (or stdout).
+ *
+ * @module
+ */
+
+import { IsADirectory } from "../mod.ts";
+import { baseName, type Command, expectArgs, openSession, printJson, volPath } from "./_common.ts";
+import { ProgressBar, progressWanted } from "./_progress.ts";
+import { treeBytes } from "../mod.ts";
+import { getTree } from "./transfer.ts";
+
+async function hostIsDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+export const command: Command = {
+  name: "get",
+  summary: "copy volume files and trees to the host (or stdout)",
+  usage: `trove get SRC... DEST
+
+Copies each volume file or directory tree SRC to the host. DEST names the
+copy, or, when it is an existing directory, ends in /, or there are several
+SRCs, the directory to copy into. DEST "-" writes files to standard output.
+Each file lands under its name only once complete.
+
+Examples:
+  trove get /docs/report.pdf .
+  trove get /photos ~/restore/photos
+  trove get /backup/app.sql - | psql app`,
+  options: {},
+  async run(args) {
+    const all = expectArgs(args, 2, Infinity, "SRC and DEST");
+    const sources = all.slice(0, -1).map(volPath);
+    const dest = all[all.length - 1];
+    await using s = await openSession(args);
+    if (dest === "-") {
+      for (const src of sources) {
+        const handle = await s.vol.open(src, { read: true, snapshot: true });
+        await handle.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
+      }
+      return;
+    }
+    const into = sources.length > 1 || dest.endsWith("/") || (await hostIsDir(dest));
+    if (into) await Deno.mkdir(dest, { recursive: true });
+    const wanted = progressWanted(!!args.values.json);
+    const bar = new ProgressBar("get", { enabled: wanted });
+    let files = 0;
+    let bytes = 0;
+    if (wanted) {
+      let total = 0;
+      for (const src of sources) total += await treeBytes(s.vol, src);
+      bar.update(0, total);
+    }
+    try {
+      for (const src of sources) {
+        const name = baseName(src);
+        if (into && name === "") {
+          throw new IsADirectory("copy the root into a directory by name, not into one", dest);
+        }
+        const target = into ? `${dest.replace(/\/+$/, "")}/${name}` : dest;
+        const before = bytes;
+        const p = await getTree(s.vol, src, target, {
+          onProgress: (p) => bar.update(before + p.bytes),
+        });
+        files += p.files;
+        bytes += p.bytes;
+      }
+    } finally {
+      bar.finish();
+    }
+    if (args.values.json) printJson({ files, bytes });
+  },
+};

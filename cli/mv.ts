@@ -1,0 +1,46 @@
+/**
+ * `trove mv`: renames and moves entries.
+ *
+ * @module
+ */
+
+import { NotFound, type Volume } from "../mod.ts";
+import { baseName, type Command, expectArgs, joinPath, openSession, volPath } from "./_common.ts";
+
+/** True when `path` exists and is a directory. */
+export async function isVolumeDir(vol: Volume, path: string): Promise<boolean> {
+  try {
+    return (await vol.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof NotFound) return false;
+    throw e;
+  }
+}
+
+export const command: Command = {
+  name: "mv",
+  summary: "move or rename files and directories",
+  usage: `trove mv SRC... DEST
+
+Moves each SRC to DEST, or into DEST when it is an existing directory or
+there are several SRCs. A file at DEST is replaced, atomically.
+
+Options:
+  -n, --no-clobber   fail instead of replacing an existing DEST
+
+Examples:
+  trove mv /draft.md /docs/plan.md
+  trove mv /a.jpg /b.jpg /photos/`,
+  options: { "no-clobber": { type: "boolean", short: "n" } },
+  async run(args) {
+    const all = expectArgs(args, 2, Infinity, "SRC and DEST").map(volPath);
+    const sources = all.slice(0, -1);
+    const dest = all[all.length - 1];
+    await using s = await openSession(args, { write: true });
+    const into = sources.length > 1 || (await isVolumeDir(s.vol, dest));
+    for (const src of sources) {
+      const target = into ? joinPath(dest, baseName(src)) : dest;
+      await s.vol.rename(src, target, { noReplace: !!args.values["no-clobber"] });
+    }
+  },
+};
