@@ -78,6 +78,7 @@ export {
   InvalidArgument,
   IsADirectory,
   Locked,
+  NameTooLong,
   NoAttribute,
   NotADirectory,
   NotEmpty,

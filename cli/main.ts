@@ -32,6 +32,7 @@ import { command as pack } from "./pack.ts";
 import { command as unpack } from "./unpack.ts";
 import { command as key } from "./key.ts";
 import { command as serve } from "./serve.ts";
+import { command as mount } from "./mount.ts";
 import { command as user } from "./user.ts";
 
 export const COMMANDS: Command[] = [
@@ -60,6 +61,7 @@ export const COMMANDS: Command[] = [
   unpack,
   key,
   serve,
+  mount,
   user,
 ];
 

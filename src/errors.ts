@@ -53,6 +53,8 @@ export class BadKey extends TroveError {}
 export class Corrupt extends TroveError {}
 /** An argument is malformed: a bad path, name, option or range. */
 export class InvalidArgument extends TroveError {}
+/** A name is longer than 255 bytes (`ENAMETOOLONG`); a kind of `InvalidArgument`. */
+export class NameTooLong extends InvalidArgument {}
 /** The store is busy: another process held it for too long. */
 export class Busy extends TroveError {}
 /** Too many symbolic links were followed (a loop). */
@@ -91,6 +93,7 @@ export const ERROR_TABLE: ReadonlyMap<
   [QuotaExceeded, { errno: ["ENOSPC", 28], http: 507, exit: 11 }],
   [BadKey, { errno: ["EACCES", 13], http: 403, exit: 12 }],
   [Corrupt, { errno: ["EIO", 5], http: 500, exit: 13 }],
+  [NameTooLong, { errno: ["ENAMETOOLONG", 36], http: 414, exit: 14 }],
   [InvalidArgument, { errno: ["EINVAL", 22], http: 400, exit: 14 }],
   [Busy, { errno: ["EBUSY", 16], http: 503, exit: 15 }],
   [FilesystemLoop, { errno: ["ELOOP", 40], http: 508, exit: 16 }],

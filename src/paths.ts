@@ -8,7 +8,7 @@
  * @module
  */
 
-import { InvalidArgument } from "./errors.ts";
+import { InvalidArgument, NameTooLong } from "./errors.ts";
 
 /** Longest name of one directory entry, in UTF-8 bytes (as on Linux). */
 export const MAX_NAME_BYTES = 255;
@@ -55,7 +55,7 @@ export function checkName(name: string): string {
     throw new InvalidArgument("a name may not contain NUL");
   }
   if (utf8Length(name) > MAX_NAME_BYTES) {
-    throw new InvalidArgument(
+    throw new NameTooLong(
       `a name may be at most ${MAX_NAME_BYTES} bytes`,
       name.slice(0, 40) + "…",
     );

@@ -620,8 +620,10 @@ export class Tree {
       this.#addEntry(srcDir, srcName, dst.id);
       this.#addEntry(dstDir, dstName, src.id);
       const delta = (src.kind === Kind.Dir ? 1 : 0) - (dst.kind === Kind.Dir ? 1 : 0);
-      this.#touchDir(srcDir.id, now, -delta);
-      if (dstDir.id !== srcDir.id) this.#touchDir(dstDir.id, now, delta);
+      // In one directory an exchange changes no link count.
+      const same = dstDir.id === srcDir.id;
+      this.#touchDir(srcDir.id, now, same ? 0 : -delta);
+      if (!same) this.#touchDir(dstDir.id, now, delta);
       this.db.run("UPDATE nodes SET ctime = ? WHERE id IN (?, ?)", now, src.id, dst.id);
       return;
     }

@@ -140,6 +140,12 @@ Deno.test("rename() moves entries and replaces like POSIX", async () => {
   await vol.rename("/b/two", "/empty/x", { exchange: true });
   assertEquals(await vol.readTextFile("/b/two"), "x");
   assertEquals(await vol.readTextFile("/empty/x"), "1");
+  // Exchanging a directory and a file in one directory keeps its link count.
+  await vol.mkdir("/ex/d", { recursive: true });
+  await vol.writeTextFile("/ex/f", "f");
+  await vol.rename("/ex/d", "/ex/f", { exchange: true });
+  assertEquals((await vol.stat("/ex")).nlink, 3);
+  assert((await vol.stat("/ex/f")).isDirectory);
   assert((await t.store.check()).ok);
 });
 

@@ -1,0 +1,74 @@
+/**
+ * `trove mount`: serves a volume to every program through the kernel
+ * (FUSE), until Ctrl-C or SIGTERM unmounts it.
+ *
+ * @module
+ */
+
+import { mount } from "../ffi/mount.ts";
+import { type Command, expectArgs, openStore, openVolume, UsageError } from "./_common.ts";
+
+export const command: Command = {
+  name: "mount",
+  summary: "mount a volume as a file system (FUSE)",
+  usage: `trove mount MOUNTPOINT [--volume NAME] [--read-only] [--allow-other] [--ttl SECONDS]
+
+Mounts the volume (default "default") at MOUNTPOINT, an empty directory,
+until Ctrl-C or SIGTERM: then it unmounts, lets open files finish, commits
+them and closes the store. A second signal ends the connection at once. A
+stale mount left by a killed process is cleared first. Encrypted volumes are
+unlocked here (--key-file, --passphrase-file, TROVE_PASSPHRASE or a prompt).
+
+Other processes (trove serve, the CLI) may use the store meanwhile; the
+kernel caches what it learns for --ttl seconds (default 1).
+
+Options:
+  --read-only      refuse every change (EROFS)
+  --allow-other    let other users use the mount (needs user_allow_other
+                   in /etc/fuse.conf unless run as root)
+  --ttl SECONDS    attribute and entry cache time (default 1)
+
+Examples:
+  mkdir -p ~/trove && trove mount ~/trove
+  trove mount /mnt/vault --volume vault --key-file vault.key
+  trove mount /srv/ro --read-only --allow-other`,
+  options: {
+    "read-only": { type: "boolean" },
+    "allow-other": { type: "boolean" },
+    ttl: { type: "string" },
+  },
+  async run(args) {
+    const [mountpoint] = expectArgs(args, 1, 1, "a MOUNTPOINT");
+    const readOnly = !!args.values["read-only"];
+    const ttl = args.values.ttl === undefined ? 1 : Number(args.values.ttl);
+    if (!Number.isFinite(ttl) || ttl < 0) {
+      throw new UsageError(`--ttl takes seconds, not ${args.values.ttl}`);
+    }
+    await using store = await openStore(args, { readOnly });
+    const vol = await openVolume(store, args, { readOnly });
+    const m = await mount(vol, mountpoint, {
+      readOnly,
+      allowOther: !!args.values["allow-other"],
+      ttl,
+      storePath: store.path,
+    });
+    console.log(`Trove volume ${vol.name} of ${store.path} is mounted at ${m.mountpoint}`);
+    let signals = 0;
+    const stop = () => {
+      if (++signals === 1) {
+        console.error(`unmounting ${m.mountpoint} (open files finish first; again to force)`);
+        m.unmount().catch((e) => console.error(`trove: ${e.message}`));
+      } else {
+        m.abort().catch(() => {});
+      }
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+    try {
+      await m.finished;
+    } finally {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+    }
+  },
+};
