@@ -41,7 +41,7 @@ async function scenario(file: string, args: string[]): Promise<void> {
       "--allow-write",
       "--allow-env",
       "--allow-run",
-      "--allow-sys=statfs",
+      "--allow-sys=statfs,uid",
       "--allow-net=127.0.0.1",
       new URL(file, import.meta.url).pathname,
       ...args,
@@ -88,6 +88,7 @@ if (want("tree")) {
   else console.error("note: borg is not installed; its tree figures are left out");
 }
 if (want("dav")) await scenario("dav.ts", quick ? ["--quick"] : []);
+if (want("mount")) await scenario("mount.ts", quick ? ["--quick"] : []);
 if (want("stream")) await scenario("engine.ts", ["stream", quick ? "1024" : "10240"]);
 
 rows.push(...emitted);

@@ -30,7 +30,7 @@ Options:
   --generate-key FILE     write a new random 32-byte key file (never
                           overwritten) and encrypt the volume under it
   --key-file FILE         encrypt the volume under an existing key file
-  --chunk-size SIZE       chunk size, a power of two from 4K to 16M (default 1M)
+  --chunk-size SIZE       chunk size, a power of two from 4K to 16M (default 128K)
   --compression LEVEL     zstd level 1-19, 0 for none (default 3)
   --keep N                versions kept per file (default 10)
   --capacity SIZE         most bytes the volume may store (default unlimited)

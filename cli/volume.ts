@@ -66,7 +66,7 @@ trove volume rename OLD NEW
 trove volume remove NAME
 
 Settings:
-  --chunk-size SIZE     power of two from 4K to 16M (default 1M; create only)
+  --chunk-size SIZE     power of two from 4K to 16M (default 128K; create only)
   --compression LEVEL   zstd level 1-19, 0 for none (default 3)
   --keep N              versions kept per file (default 10)
   --capacity SIZE       most bytes the volume may store ("none": unlimited)

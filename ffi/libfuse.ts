@@ -35,6 +35,13 @@ const SYMBOLS = {
   fuse_reply_open: { parameters: ["pointer", "buffer"], result: "i32" },
   fuse_reply_write: { parameters: ["pointer", "usize"], result: "i32" },
   fuse_reply_buf: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
+  /** The same call on a pool thread: copying a large reply into the kernel takes a while. */
+  fuse_reply_buf_async: {
+    name: "fuse_reply_buf",
+    parameters: ["pointer", "buffer", "usize"],
+    result: "i32",
+    nonblocking: true,
+  },
   fuse_reply_statfs: { parameters: ["pointer", "buffer"], result: "i32" },
   fuse_reply_xattr: { parameters: ["pointer", "usize"], result: "i32" },
   fuse_reply_lseek: { parameters: ["pointer", "i64"], result: "i32" },
@@ -110,6 +117,8 @@ export const OP = {
   lseek: 43,
 } as const;
 
+/** Replies this large are copied into the kernel off the JS thread. */
+const ASYNC_REPLY_BYTES = 256 << 10;
 const STAT_SIZE = 144;
 const ENTRY_SIZE = 176;
 const STATVFS_SIZE = 112;
@@ -357,7 +366,11 @@ export class Request {
   }
 
   buffer(data: Uint8Array<ArrayBuffer>): void {
-    if (this.#once()) {
+    if (!this.#once()) return;
+    if (data.length >= ASYNC_REPLY_BYTES) {
+      // The promise keeps `data` alive until the copy is done.
+      void this.#lib.symbols.fuse_reply_buf_async(this.#req, data, BigInt(data.length));
+    } else {
       this.#lib.symbols.fuse_reply_buf(this.#req, data, BigInt(data.length));
     }
   }
@@ -833,4 +846,36 @@ export class FuseSession {
     for (const cb of this.#callbacks) cb.close();
     this.#keep.length = 0;
   }
+}
+
+// ---- sysfs ---------------------------------------------------------------
+
+let libc:
+  | Deno.DynamicLibrary<{
+    open: { parameters: ["buffer", "i32"]; result: "i32" };
+    write: { parameters: ["i32", "buffer", "usize"]; result: "isize" };
+    close: { parameters: ["i32"]; result: "i32" };
+  }>
+  | null = null;
+
+/**
+ * Writes a short value to a sysfs file (a mount's read-ahead, a
+ * connection's abort switch). Deno's own file API wants --allow-all for
+ * /sys, where --allow-ffi already lets this binding do it. Returns false
+ * when the file cannot be written (not root, no such file).
+ */
+export function writeSysfs(path: string, value: string): boolean {
+  if (!path.startsWith("/sys/")) throw new Error(`not a sysfs path: ${path}`);
+  libc ??= Deno.dlopen("libc.so.6", {
+    open: { parameters: ["buffer", "i32"], result: "i32" },
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  const O_WRONLY = 1;
+  const fd = libc.symbols.open(cString(path), O_WRONLY);
+  if (fd < 0) return false;
+  const bytes = encoder.encode(value);
+  const n = libc.symbols.write(fd, bytes, BigInt(bytes.length));
+  libc.symbols.close(fd);
+  return Number(n) === bytes.length;
 }

@@ -8,10 +8,13 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Busy, InvalidArgument, NotFound, type Volume } from "../mod.ts";
-import { FuseSession } from "./libfuse.ts";
+import { FuseSession, writeSysfs } from "./libfuse.ts";
 import { TroveFs } from "./trovefs.ts";
+
+/** Kernel read-ahead for the mount: one chunk of the default size. */
+const READ_AHEAD_KB = 1024;
 
 /** Options of {@linkcode mount}. */
 export interface MountOptions {
@@ -58,23 +61,24 @@ async function fusermount(args: string[]): Promise<{ ok: boolean; stderr: string
   }
 }
 
-/** The mount table entry of `path` (`/proc/self/mountinfo`), if it is a mount point. */
-async function mountEntry(path: string): Promise<{ device: string; fstype: string } | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile("/proc/self/mountinfo");
-  } catch {
-    return null;
-  }
-  const unescape = (s: string) =>
-    s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-  for (const line of text.split("\n")) {
-    const f = line.split(" ");
-    if (f.length < 10 || unescape(f[4]) !== path) continue;
-    const dash = f.indexOf("-");
-    return { device: f[2], fstype: f[dash + 1] ?? "" };
-  }
-  return null;
+/** `major:minor` of a device number (glibc's encoding). */
+function deviceName(dev: number): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/**
+ * The device of the file system mounted at `path`, or null when `path` is
+ * no mount point (its device is its parent's). Deno allows reading
+ * /proc/self/mountinfo only with --allow-all, so this compares stats; an
+ * async stat is safe even on our own mount.
+ */
+async function mountedDevice(path: string): Promise<string | null> {
+  const [self, parent] = await Promise.all([Deno.stat(path), Deno.stat(dirname(path))]);
+  if (self.dev === parent.dev && path !== "/") return null;
+  return deviceName(self.dev);
 }
 
 /**
@@ -100,8 +104,7 @@ export async function prepareMountpoint(path: string): Promise<void> {
     }
     return;
   }
-  const entry = await mountEntry(path);
-  if (entry) throw new Busy(`already mounted (${entry.fstype})`, path);
+  if (await mountedDevice(path)) throw new Busy("something is already mounted here", path);
 }
 
 /** Mounts `vol` at `mountpoint` until unmounted. */
@@ -129,8 +132,12 @@ export async function mount(
     receivers: options.receivers,
     onError: options.onError,
   });
-  // The connection's number, for abort() (the entry goes with a lazy unmount).
-  const device = (await mountEntry(path))?.device;
+  // The connection's number, for abort() (gone from view after a lazy unmount).
+  const device = await mountedDevice(path).catch(() => null);
+  // Read ahead a chunk at a time: the kernel's default (128 KiB) makes
+  // eight requests of what one could carry. Best effort (root, or sysfs
+  // writable).
+  if (device) writeSysfs(`/sys/class/bdi/${device}/read_ahead_kb`, String(READ_AHEAD_KB));
   const finished = session.finished.then(async () => {
     await fs.close();
     session.destroy();
@@ -145,7 +152,7 @@ export async function mount(
     unmount() {
       unmounting ??= (async () => {
         const r = await fusermount(["-u", "-z", path]);
-        if (!r.ok && (await mountEntry(path))) {
+        if (!r.ok && (await mountedDevice(path).catch(() => null))) {
           throw new Busy(`unmount failed: ${r.stderr}`, path);
         }
         await finished;
@@ -154,9 +161,7 @@ export async function mount(
     },
     async abort() {
       const minor = device?.split(":")[1];
-      if (minor) {
-        await Deno.writeTextFile(`/sys/fs/fuse/connections/${minor}/abort`, "1").catch(() => {});
-      }
+      if (minor) writeSysfs(`/sys/fs/fuse/connections/${minor}/abort`, "1");
       await fusermount(["-u", "-z", path]).catch(() => {});
       await finished;
     },

@@ -53,7 +53,7 @@ export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create"> {
 
 /** Defaults of a new volume: see the README's "Choices and measurements". */
 export const VOLUME_DEFAULTS: Required<Omit<VolumeOptions, "capacity">> = {
-  chunkSize: 1 << 20,
+  chunkSize: 128 << 10,
   compression: 3,
   keepVersions: 10,
 };

@@ -173,7 +173,7 @@ export interface XattrOptions {
 
 /** Options for creating a volume. */
 export interface VolumeOptions {
-  /** Chunk size in bytes (power of two, 4 KiB..16 MiB); default 1 MiB. */
+  /** Chunk size in bytes (power of two, 4 KiB..16 MiB); default 128 KiB. */
   chunkSize?: number;
   /** zstd level 1..19, or 0 for none; default 3. */
   compression?: number;

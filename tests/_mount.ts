@@ -80,7 +80,10 @@ export async function startMount(
         try {
           child.kill("SIGTERM");
         } catch { /* already gone */ }
-        return (await child.status).code;
+        const code = (await child.status).code;
+        // Whatever happened, leave no mount behind (a no-op after a clean exit).
+        await forceUnmount(mnt);
+        return code;
       })();
       return stopped;
     },

@@ -61,9 +61,12 @@ Deno.test("a truncated compressed chunk and a swapped chunk are Corrupt", async 
   await using t = await prepared();
   const z = peek<{ id: number }>(t.path, "SELECT id FROM chunks WHERE codec = 1 LIMIT 1").id;
   tamper(t.path, "UPDATE chunk_data SET data = substr(data, 1, length(data) / 2) WHERE id = ?", z);
-  const ids = new DatabaseSync(t.path).prepare("SELECT id FROM chunks WHERE codec = 0 ORDER BY id")
-    .all().map((r) => Number(r.id));
-  // Swap the blobs of two raw chunks of the same size.
+  // Swap the blobs of two raw chunks of the same size: the first chunks of /raw and /other.
+  const ids = new DatabaseSync(t.path).prepare(
+    `SELECT c.id FROM chunks c JOIN chunk_data d ON d.id = c.id
+     WHERE c.codec = 0 AND length(d.data) = (SELECT MAX(length(data)) FROM chunk_data)
+     ORDER BY c.id`,
+  ).all().map((r) => Number(r.id));
   const blob = (id: number) =>
     peek<{ data: Uint8Array }>(t.path, `SELECT data FROM chunk_data WHERE id = ${id}`).data;
   const [a, b] = [blob(ids[0]), blob(ids[1])];
