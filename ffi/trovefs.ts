@@ -56,7 +56,13 @@ const E = {
   NXIO: 6,
   BADF: 9,
   RANGE: 34,
+  NODATA: 61,
 } as const;
+
+/** Extended attributes the mount stores: the user and trusted namespaces. */
+function keptXattr(name: string): boolean {
+  return name.startsWith("user.") || name.startsWith("trusted.");
+}
 
 /** Options of {@linkcode TroveFs}. */
 export interface TroveFsOptions {
@@ -470,11 +476,12 @@ export class TroveFs implements LowLevelHandlers {
 
   setxattr(r: Request, ino: bigint, name: string, value: Uint8Array, flags: number): void {
     this.#run(r, async () => {
-      // POSIX ACLs are not kept: refusing them makes cp -a and rsync -A
-      // fall back to chmod, which is kept, instead of storing an ACL the
-      // kernel would never apply.
-      if (name.startsWith("system.posix_acl_")) {
-        throw new NotSupported("POSIX ACLs are not supported; permission bits are", name);
+      // Only the user and trusted namespaces are kept. Refusing POSIX ACLs
+      // makes cp -a and rsync -A fall back to chmod, which is kept, instead
+      // of storing an ACL the kernel would never apply; security.* labels
+      // and capabilities are not stored either.
+      if (!keptXattr(name)) {
+        throw new NotSupported("only user.* and trusted.* extended attributes are kept", name);
       }
       await this.#nodes.setXattr(this.#id(ino), name, value, {
         create: (flags & XATTR_CREATE) !== 0,
@@ -485,6 +492,9 @@ export class TroveFs implements LowLevelHandlers {
   }
 
   getxattr(r: Request, ino: bigint, name: string, size: number): void {
+    // The kernel asks for security.capability before writes and ls -l for
+    // ACLs and labels on every entry: namespaces never kept need no query.
+    if (!keptXattr(name)) return r.error(E.NODATA);
     this.#run(r, async () => {
       const value = await this.#nodes.getXattr(this.#id(ino), name);
       if (size === 0) r.xattrSize(value.length);

@@ -17,8 +17,10 @@ const SOFT_BYTES = 4 << 20;
 /** Pages a metadata-only commit typically dirties (measured: 4 to 8). */
 const PAGES_PER_COMMIT = 8;
 const HARD_BYTES = 256 << 20;
-/** Frames left after a pass up to this size are copied by the writer. */
+/** Frames left after a pass up to this size are copied by the writer... */
 const TAIL_BYTES = 2 << 20;
+/** ...once the log is this long: a shorter one may keep growing. */
+const REWIND_BYTES = 16 << 20;
 
 /** Slots of the shared control array. */
 export const CTL = {
@@ -99,10 +101,10 @@ export class Checkpointer {
         const left = Math.max(0, log - Atomics.load(this.#ctl, CTL.checkpointed));
         this.#pending = Math.max(0, this.#pending - this.#atStart) + left * this.#pageSize;
         // The log restarts from its beginning only once every frame is
-        // copied, which a pass racing a busy writer never reaches. The
-        // frames committed during the pass are few: copy them here, between
-        // commits, so the next commit rewinds the log.
-        if (this.#pending < TAIL_BYTES) this.#tail();
+        // copied, which a pass racing a busy writer never reaches. Once it
+        // is long, copy the few frames committed during the pass here,
+        // between commits, so the next commit rewinds it.
+        if (this.#pending < TAIL_BYTES && log * this.#pageSize >= REWIND_BYTES) this.#tail();
       }
       this.#atStart = -1;
     }

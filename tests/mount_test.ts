@@ -109,6 +109,14 @@ Deno.test({
         stderr: "piped",
       }).output();
       assert(new TextDecoder().decode(missingAttr.stderr).includes("No such attribute"));
+      // Only user.* and trusted.* are kept; ACLs and labels are refused, so
+      // cp -a falls back to chmod (checked above through the copied modes).
+      const label = await new Deno.Command("setfattr", {
+        args: ["-n", "security.label", "-v", "x", "mnt/orig"],
+        cwd: d,
+        stderr: "piped",
+      }).output();
+      assert(new TextDecoder().decode(label.stderr).includes("Operation not supported"));
 
       await Deno.mkdir(`${m.mnt}/big/a/b`, { recursive: true });
       for (let i = 0; i < 1500; i++) {
