@@ -329,7 +329,7 @@ Deno.test("cli: check exits 0 clean, 21 with damage, 20 once repaired; gc report
 });
 
 Deno.test({
-  name: "cli: progress bars draw on a terminal and stay silent in pipes and under --json",
+  name: "cli: progress bars draw on a terminal and stay silent in pipes, under --json and in CI",
   ignore: ignoreWithout("script"),
   async fn() {
     await using dir = await tempDir();
@@ -338,21 +338,26 @@ Deno.test({
     await Deno.writeFile(`${d}/big.bin`, randomBytes(256 << 20, 5));
     const piped = await troveOk(d, ["put", "big.bin", "/piped.bin"]);
     assertEquals(piped.stderr, "");
-    // script(1) gives the command a terminal.
+    // script(1) gives the command a terminal; CI=true (set when CI runs
+    // these tests) silences bars, so it is cleared for the first run.
     const args = (await import("./_cli.ts")).taskArgs("trove");
-    const quoted = [Deno.execPath(), ...args, "put", "big.bin", "/tty.bin"].map((a) => `'${a}'`)
-      .join(" ");
-    const tty = await run("script", ["-qec", quoted, "/dev/null"], { cwd: d });
+    const cmd = (dest: string, extra = "") =>
+      [Deno.execPath(), ...args, "put", "big.bin", dest].map((a) => `'${a}'`).join(" ") + extra;
+    const tty = await run("script", ["-qec", `env -u CI ${cmd("/tty.bin")}`, "/dev/null"], {
+      cwd: d,
+    });
     assert(tty.stdout.includes("MiB/s") && tty.stdout.includes("\r"), JSON.stringify(tty.stdout));
     assert(/\d+%/.test(tty.stdout), tty.stdout);
     const json = await run("script", [
       "-qec",
-      `${quoted.replace("/tty.bin", "/j.bin")} --json`,
+      `env -u CI ${cmd("/j.bin", " --json")}`,
       "/dev/null",
-    ], {
+    ], { cwd: d });
+    assert(!json.stdout.includes("MiB/s"), json.stdout);
+    const ci = await run("script", ["-qec", `env CI=true ${cmd("/ci.bin")}`, "/dev/null"], {
       cwd: d,
     });
-    assert(!json.stdout.includes("MiB/s"), json.stdout);
+    assert(!ci.stdout.includes("MiB/s"), ci.stdout);
   },
 });
 
