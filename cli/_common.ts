@@ -182,6 +182,46 @@ export async function openSession(args: Parsed, options: { write?: boolean } = {
   }
 }
 
+/** True when `path` exists in the volume and is a directory. */
+export async function isVolumeDir(vol: Volume, path: string): Promise<boolean> {
+  try {
+    return (await vol.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof NotFound) return false;
+    throw e;
+  }
+}
+
+/** Volume settings from `--chunk-size`, `--compression`, `--keep`, `--capacity` (`none`). */
+export function volumeSettings(args: Parsed): {
+  chunkSize?: number;
+  compression?: number;
+  keepVersions?: number;
+  capacity?: number | null;
+} {
+  const v = args.values;
+  return {
+    chunkSize: v["chunk-size"] ? parseSize(v["chunk-size"] as string) : undefined,
+    compression: v.compression !== undefined
+      ? parseCount(v.compression as string, "--compression")
+      : undefined,
+    keepVersions: v.keep !== undefined ? parseCount(v.keep as string, "--keep") : undefined,
+    capacity: v.capacity === undefined
+      ? undefined
+      : v.capacity === "none"
+      ? null
+      : parseSize(v.capacity as string),
+  };
+}
+
+/** The options of `volumeSettings`. */
+export const SETTINGS_OPTIONS = {
+  "chunk-size": { type: "string" },
+  compression: { type: "string" },
+  keep: { type: "string" },
+  capacity: { type: "string" },
+} as const;
+
 /** A volume path from the command line: relative ones start at the root. */
 export function volPath(path: string): string {
   if (path === "") throw new UsageError("an empty path");

@@ -6,8 +6,15 @@
  */
 
 import { IsADirectory } from "../mod.ts";
-import { baseName, type Command, expectArgs, joinPath, openSession, volPath } from "./_common.ts";
-import { isVolumeDir } from "./mv.ts";
+import {
+  baseName,
+  type Command,
+  expectArgs,
+  isVolumeDir,
+  joinPath,
+  openSession,
+  volPath,
+} from "./_common.ts";
 
 export const command: Command = {
   name: "cp",

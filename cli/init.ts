@@ -10,10 +10,10 @@ import {
   type Command,
   credential,
   expectArgs,
-  parseCount,
-  parseSize,
   printJson,
+  SETTINGS_OPTIONS,
   storePath,
+  volumeSettings,
 } from "./_common.ts";
 
 export const command: Command = {
@@ -42,26 +42,13 @@ Examples:
   options: {
     encrypt: { type: "boolean" },
     "generate-key": { type: "string" },
-    "chunk-size": { type: "string" },
-    compression: { type: "string" },
-    keep: { type: "string" },
-    capacity: { type: "string" },
+    ...SETTINGS_OPTIONS,
   },
   async run(args) {
     expectArgs(args, 0, 0, "");
     const path = storePath(args);
-    const settings = {
-      chunkSize: args.values["chunk-size"]
-        ? parseSize(args.values["chunk-size"] as string)
-        : undefined,
-      compression: args.values.compression !== undefined
-        ? parseCount(args.values.compression as string, "--compression")
-        : undefined,
-      keepVersions: args.values.keep !== undefined
-        ? parseCount(args.values.keep as string, "--keep")
-        : undefined,
-      capacity: args.values.capacity ? parseSize(args.values.capacity as string) : undefined,
-    };
+    const { capacity, ...rest } = volumeSettings(args);
+    const settings = { ...rest, capacity: capacity ?? undefined };
     try {
       await Deno.lstat(path);
       throw new AlreadyExists("a file exists at this path", path);

@@ -4,18 +4,15 @@
  * @module
  */
 
-import { NotFound, type Volume } from "../mod.ts";
-import { baseName, type Command, expectArgs, joinPath, openSession, volPath } from "./_common.ts";
-
-/** True when `path` exists and is a directory. */
-export async function isVolumeDir(vol: Volume, path: string): Promise<boolean> {
-  try {
-    return (await vol.stat(path)).isDirectory;
-  } catch (e) {
-    if (e instanceof NotFound) return false;
-    throw e;
-  }
-}
+import {
+  baseName,
+  type Command,
+  expectArgs,
+  isVolumeDir,
+  joinPath,
+  openSession,
+  volPath,
+} from "./_common.ts";
 
 export const command: Command = {
   name: "mv",

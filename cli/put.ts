@@ -4,11 +4,12 @@
  * @module
  */
 
-import { IsADirectory, NotFound, type Volume } from "../mod.ts";
+import { IsADirectory } from "../mod.ts";
 import {
   baseName,
   type Command,
   expectArgs,
+  isVolumeDir,
   joinPath,
   openSession,
   printJson,
@@ -16,15 +17,6 @@ import {
 } from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
 import { hostBytes, putTree } from "./transfer.ts";
-
-async function isDir(vol: Volume, path: string): Promise<boolean> {
-  try {
-    return (await vol.stat(path)).isDirectory;
-  } catch (e) {
-    if (e instanceof NotFound) return false;
-    throw e;
-  }
-}
 
 export const command: Command = {
   name: "put",
@@ -47,7 +39,7 @@ Examples:
     const sources = all.slice(0, -1);
     const dest = volPath(all[all.length - 1]);
     await using s = await openSession(args, { write: true });
-    const into = sources.length > 1 || dest.endsWith("/") || (await isDir(s.vol, dest));
+    const into = sources.length > 1 || dest.endsWith("/") || (await isVolumeDir(s.vol, dest));
     const bar = new ProgressBar("put", { enabled: progressWanted(!!args.values.json) });
     let files = 0;
     let bytes = 0;

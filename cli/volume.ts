@@ -10,31 +10,15 @@ import {
   human,
   openStore,
   openVolume,
-  parseCount,
   type Parsed,
-  parseSize,
   printJson,
+  SETTINGS_OPTIONS,
   storePath,
   table,
   UsageError,
+  volumeSettings,
 } from "./_common.ts";
 import { printInfo } from "./info.ts";
-
-function settings(args: Parsed) {
-  const v = args.values;
-  return {
-    chunkSize: v["chunk-size"] ? parseSize(v["chunk-size"] as string) : undefined,
-    compression: v.compression !== undefined
-      ? parseCount(v.compression as string, "--compression")
-      : undefined,
-    keepVersions: v.keep !== undefined ? parseCount(v.keep as string, "--keep") : undefined,
-    capacity: v.capacity === undefined
-      ? undefined
-      : v.capacity === "none"
-      ? null
-      : parseSize(v.capacity as string),
-  };
-}
 
 async function list(args: Parsed): Promise<void> {
   await using store = await openStore(args, { readOnly: true });
@@ -81,10 +65,7 @@ Examples:
   options: {
     encrypt: { type: "boolean" },
     "no-dedup": { type: "boolean" },
-    "chunk-size": { type: "string" },
-    compression: { type: "string" },
-    keep: { type: "string" },
-    capacity: { type: "string" },
+    ...SETTINGS_OPTIONS,
   },
   async run(args) {
     const [verb, ...rest] = args.positionals;
@@ -106,7 +87,7 @@ Examples:
         const secret = encrypted
           ? await credential(args, `new passphrase for ${rest[0]}`, { confirm: true })
           : undefined;
-        const s = settings(args);
+        const s = volumeSettings(args);
         await store.createVolume(rest[0], {
           ...s,
           capacity: s.capacity ?? undefined,
@@ -125,7 +106,7 @@ Examples:
       }
       case "set": {
         want(1, "a NAME");
-        const s = settings(args);
+        const s = volumeSettings(args);
         if (s.chunkSize !== undefined) {
           throw new UsageError("a volume's chunk size is fixed when it is created");
         }

@@ -43,35 +43,40 @@ export interface Argon2Params {
   parallelism: number;
 }
 
+/** What one Argon2id job asks for, in this thread or the Worker. */
+export type KdfRequest =
+  | ({ op: "derive"; encoded: boolean } & Argon2Params)
+  | { op: "verify"; password: string; hash: string };
+
+/** Runs one Argon2id job in the calling thread. */
+export function runKdf(r: KdfRequest): Promise<Uint8Array | string | boolean> {
+  if (r.op === "verify") return argon2Verify({ password: r.password, hash: r.hash });
+  return argon2id({
+    password: r.password,
+    salt: r.salt,
+    parallelism: r.parallelism,
+    iterations: r.iterations,
+    memorySize: r.memoryKiB,
+    hashLength: 32,
+    outputType: r.encoded ? "encoded" : "binary",
+  });
+}
+
+function job<T>(r: KdfRequest): Promise<T> {
+  return inWorker(r, () => runKdf(r) as Promise<T>);
+}
+
 /** A 32-byte Argon2id key. */
 export function deriveKey(p: Argon2Params): Promise<Uint8Array> {
-  return inWorker({ op: "derive", ...p, encoded: false }, () =>
-    argon2id({
-      password: p.password,
-      salt: p.salt,
-      parallelism: p.parallelism,
-      iterations: p.iterations,
-      memorySize: p.memoryKiB,
-      hashLength: 32,
-      outputType: "binary",
-    }));
+  return job({ op: "derive", ...p, encoded: false });
 }
 
 /** An encoded Argon2id password hash (`$argon2id$…`). */
 export function hashPassword(p: Argon2Params): Promise<string> {
-  return inWorker({ op: "derive", ...p, encoded: true }, () =>
-    argon2id({
-      password: p.password,
-      salt: p.salt,
-      parallelism: p.parallelism,
-      iterations: p.iterations,
-      memorySize: p.memoryKiB,
-      hashLength: 32,
-      outputType: "encoded",
-    }));
+  return job({ op: "derive", ...p, encoded: true });
 }
 
 /** True when `password` matches an encoded Argon2id hash. */
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return inWorker({ op: "verify", password, hash }, () => argon2Verify({ password, hash }));
+  return job({ op: "verify", password, hash });
 }

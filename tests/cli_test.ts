@@ -1,7 +1,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "./_assert.ts";
 import { trove, troveOk } from "./_cli.ts";
-import { ignoreWithout, randomBytes, run, sameBytes, tempDir } from "./_helpers.ts";
+import { ignoreWithout, randomBytes, run, sameBytes, tempDir, waitForLine } from "./_helpers.ts";
 
 /** Writes a host tree with nested directories, sizes across the streaming cut, a symlink. */
 async function hostTree(root: string): Promise<void> {
@@ -374,14 +374,7 @@ Deno.test("cli: serve answers WebDAV on the address it prints", async () => {
     stderr: "piped",
   }).spawn();
   try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let line = "";
-    while (!line.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      line += value;
-    }
-    reader.releaseLock();
+    const line = await waitForLine(child, (l) => l.startsWith("Trove is serving"));
     const url = line.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/)?.[1];
     assert(url, line);
     assertEquals(await (await fetch(`${url}hello.txt`)).text(), "hi there");

@@ -9,7 +9,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { taskArgs } from "./_cli.ts";
-import { randomBytes, run, sameBytes, tempDir } from "./_helpers.ts";
+import { randomBytes, run, sameBytes, tempDir, waitForLine } from "./_helpers.ts";
 
 function runtime(): string | null {
   const bin = Deno.env.get("DENORT_BIN");
@@ -59,14 +59,7 @@ Deno.test("the compiled trove binary works end to end", async () => {
     stderr: "inherit",
   }).spawn();
   try {
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let line = "";
-    while (!line.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      line += value;
-    }
-    reader.releaseLock();
+    const line = await waitForLine(server, (l) => l.startsWith("Trove is serving"));
     const url = line.match(/at (http:\/\/\S+)/)![1];
     assertEquals(await (await fetch(`${url}tree/a.txt`)).text(), "a");
   } finally {

@@ -5,6 +5,8 @@
  * scenario on a Trove mount and on tmpfs and requires the same results.
  */
 
+import { randomBytes } from "./_helpers.ts";
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -66,18 +68,6 @@ async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) out.push(e.name);
   return out.sort();
-}
-
-function pattern(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 255;
-  }
-  return b;
 }
 
 async function digest(b: Uint8Array): Promise<string> {
@@ -154,7 +144,7 @@ export const scenarios: Record<string, (d: string) => Promise<unknown>> = {
     const f = await Deno.open(`${d}/t`, { write: true });
     await f.truncate(2);
     f.close();
-    const big = pattern(3 << 20, 1);
+    const big = randomBytes(3 << 20, 1);
     await Deno.writeFile(`${d}/big`, big);
     await Deno.truncate(`${d}/big`, (1 << 20) + 7);
     const cut = await Deno.readFile(`${d}/big`);
@@ -178,11 +168,11 @@ export const scenarios: Record<string, (d: string) => Promise<unknown>> = {
     await f.write(enc.encode("early"));
     f.close();
     const s = await Deno.readFile(`${d}/s`);
-    const data = pattern(3 << 20, 2);
+    const data = randomBytes(3 << 20, 2);
     await Deno.writeFile(`${d}/o`, data);
     const g = await Deno.open(`${d}/o`, { write: true });
     await g.seek((1 << 20) - 50, Deno.SeekMode.Start);
-    const patch = pattern(100, 3);
+    const patch = randomBytes(100, 3);
     await g.write(patch);
     g.close();
     data.set(patch, (1 << 20) - 50);
@@ -330,7 +320,7 @@ export const scenarios: Record<string, (d: string) => Promise<unknown>> = {
   },
 
   async "a large file written in odd pieces reads back whole"(d) {
-    const data = pattern((5 << 20) + 12345, 4);
+    const data = randomBytes((5 << 20) + 12345, 4);
     const f = await Deno.open(`${d}/big`, { write: true, create: true });
     for (let i = 0; i < data.length;) {
       const n = Math.min(data.length - i, 70001);
