@@ -25,9 +25,9 @@ export const MAX_BUFFERED = 24 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
 export const INLINE_ENCODE_BYTES = 64 << 10;
 /** Chunks decoded ahead of a sequential reader, on the codec Workers. */
-const READ_AHEAD = 8;
+const READ_AHEAD = 32;
 /** Loads queued per Worker before the reading thread loads chunks itself. */
-const LOAD_DEPTH = 6;
+const LOAD_DEPTH = 16;
 /** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -450,13 +450,13 @@ export class FileContent {
       return ids;
     });
     this.#aheadUntil = sequential ? Math.max(this.#aheadUntil, lastAhead) : last;
+    // Chunks this read needs now go to the Workers too (they decode while
+    // this thread copies); a lone chunk, or one past their queues, stays here.
+    const mine: number[] = [];
     for (const [idx, id] of ids) {
-      if (idx <= last || cache.has(id) || cache.loading.has(id)) continue;
-      if (core.pool.saturated(LOAD_DEPTH)) {
-        // Every Worker has a deep queue: this thread loads one meanwhile.
-        try {
-          this.#load(id);
-        } catch { /* the read decodes it again and reports */ }
+      if (cache.has(id) || cache.loading.has(id)) continue;
+      if ((first === last && idx === first) || core.pool.saturated(LOAD_DEPTH)) {
+        mine.push(id);
         continue;
       }
       // A Worker loads and decodes it through its own connection.
@@ -468,6 +468,11 @@ export class FileContent {
         cache.loading.delete(id)
       );
       cache.loading.set(id, job);
+    }
+    for (const id of mine) {
+      try {
+        this.#load(id);
+      } catch { /* the read decodes it again and reports */ }
     }
     for (let idx = first; idx <= last; idx++) {
       const id = ids.get(idx);
