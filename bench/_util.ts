@@ -152,6 +152,14 @@ export function table(rows: Row[]): string {
   return out.join("\n");
 }
 
+/**
+ * The V8 flags `deno task serve` runs Trove with, read from `deno.json`, so
+ * scenarios and the servers and mounts they start measure as the tasks run.
+ */
+export const TASK_V8_FLAGS: string[] = String(
+  JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks.serve,
+).split(/\s+/).filter((a) => a.startsWith("--v8-flags="));
+
 /** A fresh store path under `.bench/`, with leftovers removed. */
 export async function scratch(name: string): Promise<string> {
   const dir = new URL("../.bench/", import.meta.url).pathname;

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { DataSource, emit, MiB, scratch, since } from "./_util.ts";
+import { DataSource, emit, MiB, scratch, since, TASK_V8_FLAGS } from "./_util.ts";
 import { have } from "./peers.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { quick: { type: "boolean" } } });
@@ -183,6 +183,7 @@ async function trove(encrypted: boolean): Promise<Target> {
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        ...TASK_V8_FLAGS,
         "--allow-read",
         "--allow-write",
         "--allow-net",

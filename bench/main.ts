@@ -12,7 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { emitted, type Row, table } from "./_util.ts";
+import { emitted, type Row, table, TASK_V8_FLAGS } from "./_util.ts";
 import { borgTrees, have } from "./peers.ts";
 import { makeTrees } from "./tree_gen.ts";
 
@@ -37,8 +37,7 @@ async function scenario(file: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      // As the tasks run: small young-generation spaces keep RSS down.
-      "--v8-flags=--max-semi-space-size=2",
+      ...TASK_V8_FLAGS,
       "--allow-read",
       "--allow-write",
       "--allow-env",

@@ -13,7 +13,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { emit, scratch } from "./_util.ts";
+import { emit, scratch, TASK_V8_FLAGS } from "./_util.ts";
 import { have } from "./peers.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { quick: { type: "boolean" } } });
@@ -176,7 +176,7 @@ async function trove(base: string, encrypted: boolean): Promise<Target> {
   const env = { TROVE_PASSPHRASE: "benchmark passphrase" };
   const cli = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}cli/main.ts`, ...args, "--store", store],
+      args: ["run", ...TASK_V8_FLAGS, "-A", `${ROOT}cli/main.ts`, ...args, "--store", store],
       env,
       stdout: "null",
       stderr: "inherit",

@@ -247,6 +247,12 @@ export function expectArgs(args: Parsed, min: number, max: number, what: string)
   return p;
 }
 
+/** `SRC... DEST` positionals: the sources and the destination, as given. */
+export function sourcesAndDest(args: Parsed): { sources: string[]; dest: string } {
+  const all = expectArgs(args, 2, Infinity, "SRC and DEST");
+  return { sources: all.slice(0, -1), dest: all[all.length - 1] };
+}
+
 /** Parses a size such as 512, 64K, 10MiB or 2G (binary units). */
 export function parseSize(text: string): number {
   const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i);

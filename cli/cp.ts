@@ -9,10 +9,10 @@ import { IsADirectory } from "../mod.ts";
 import {
   baseName,
   type Command,
-  expectArgs,
   isVolumeDir,
   joinPath,
   openSession,
+  sourcesAndDest,
   volPath,
 } from "./_common.ts";
 
@@ -35,9 +35,9 @@ Examples:
   trove cp -r /photos /photos-before-cleanup`,
   options: { recursive: { type: "boolean", short: "r" }, force: { type: "boolean", short: "f" } },
   async run(args) {
-    const all = expectArgs(args, 2, Infinity, "SRC and DEST").map(volPath);
-    const sources = all.slice(0, -1);
-    const dest = all[all.length - 1];
+    const given = sourcesAndDest(args);
+    const sources = given.sources.map(volPath);
+    const dest = volPath(given.dest);
     await using s = await openSession(args, { write: true });
     const into = sources.length > 1 || (await isVolumeDir(s.vol, dest));
     for (const src of sources) {

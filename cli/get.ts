@@ -5,7 +5,15 @@
  */
 
 import { IsADirectory } from "../mod.ts";
-import { baseName, type Command, expectArgs, openSession, printJson, volPath } from "./_common.ts";
+import {
+  baseName,
+  type Command,
+  joinPath,
+  openSession,
+  printJson,
+  sourcesAndDest,
+  volPath,
+} from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
 import { treeBytes } from "../mod.ts";
 import { getTree } from "./transfer.ts";
@@ -34,9 +42,9 @@ Examples:
   trove get /backup/app.sql - | psql app`,
   options: {},
   async run(args) {
-    const all = expectArgs(args, 2, Infinity, "SRC and DEST");
-    const sources = all.slice(0, -1).map(volPath);
-    const dest = all[all.length - 1];
+    const given = sourcesAndDest(args);
+    const sources = given.sources.map(volPath);
+    const dest = given.dest;
     await using s = await openSession(args);
     if (dest === "-") {
       for (const src of sources) {
@@ -62,7 +70,7 @@ Examples:
         if (into && name === "") {
           throw new IsADirectory("copy the root into a directory by name, not into one", dest);
         }
-        const target = into ? `${dest.replace(/\/+$/, "")}/${name}` : dest;
+        const target = into ? joinPath(dest, name) : dest;
         const before = bytes;
         const p = await getTree(s.vol, src, target, {
           onProgress: (p) => bar.update(before + p.bytes),

@@ -7,10 +7,10 @@
 import {
   baseName,
   type Command,
-  expectArgs,
   isVolumeDir,
   joinPath,
   openSession,
+  sourcesAndDest,
   volPath,
 } from "./_common.ts";
 
@@ -30,9 +30,9 @@ Examples:
   trove mv /a.jpg /b.jpg /photos/`,
   options: { "no-clobber": { type: "boolean", short: "n" } },
   async run(args) {
-    const all = expectArgs(args, 2, Infinity, "SRC and DEST").map(volPath);
-    const sources = all.slice(0, -1);
-    const dest = all[all.length - 1];
+    const given = sourcesAndDest(args);
+    const sources = given.sources.map(volPath);
+    const dest = volPath(given.dest);
     await using s = await openSession(args, { write: true });
     const into = sources.length > 1 || (await isVolumeDir(s.vol, dest));
     for (const src of sources) {

@@ -8,11 +8,11 @@ import { IsADirectory } from "../mod.ts";
 import {
   baseName,
   type Command,
-  expectArgs,
   isVolumeDir,
   joinPath,
   openSession,
   printJson,
+  sourcesAndDest,
   volPath,
 } from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
@@ -35,15 +35,15 @@ Examples:
   pg_dump app | trove put - /backup/app.sql`,
   options: {},
   async run(args) {
-    const all = expectArgs(args, 2, Infinity, "SRC and DEST");
-    const sources = all.slice(0, -1);
-    const dest = volPath(all[all.length - 1]);
+    const { sources, dest: given } = sourcesAndDest(args);
+    const dest = volPath(given);
     await using s = await openSession(args, { write: true });
     const into = sources.length > 1 || dest.endsWith("/") || (await isVolumeDir(s.vol, dest));
-    const bar = new ProgressBar("put", { enabled: progressWanted(!!args.values.json) });
+    const wanted = progressWanted(!!args.values.json);
+    const bar = new ProgressBar("put", { enabled: wanted });
     let files = 0;
     let bytes = 0;
-    if (progressWanted(!!args.values.json)) {
+    if (wanted) {
       let total = 0;
       for (const src of sources) if (src !== "-") total += await hostBytes(src);
       bar.update(0, total || null);
