@@ -27,6 +27,7 @@
 export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store.ts";
 export { NodeApi, Volume } from "./src/volume.ts";
 export { FileHandle, SeekMode } from "./src/handle.ts";
+export { MAX_FILE_SIZE } from "./src/content.ts";
 export { generateKeyFile } from "./src/crypto.ts";
 export { globToRegExp } from "./src/glob.ts";
 export {
@@ -75,6 +76,7 @@ export {
   type ErrorMapping,
   errorMapping,
   FilesystemLoop,
+  FileTooLarge,
   InvalidArgument,
   IsADirectory,
   Locked,

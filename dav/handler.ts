@@ -11,7 +11,6 @@
 import {
   errorMapping,
   type FileInfo,
-  InvalidArgument,
   IsADirectory,
   NotFound,
   PermissionDenied,
@@ -29,6 +28,7 @@ import {
   contentType,
   etagOf,
   httpDate,
+  HttpError,
   preconditions,
   reply,
 } from "./http.ts";
@@ -75,16 +75,7 @@ export interface Ctx {
   ifLists: IfList[] | null;
 }
 
-/** A status to answer with, thrown from deep inside a handler. */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly body?: string;
-  constructor(status: number, message: string, body?: string) {
-    super(message);
-    this.status = status;
-    this.body = body;
-  }
-}
+export { HttpError };
 
 const WRITE_METHODS = new Set([
   "PUT",
@@ -119,6 +110,43 @@ export function decodePath(pathname: string): string[] {
     names.push(name);
   }
   return names;
+}
+
+/** Characters no URL may hold unencoded: controls, space and `"<>\\^`{|}`. */
+// deno-lint-ignore no-control-regex
+const BAD_URL_CHARS = /[\x00-\x20"<>\\^`{|}\x7f]/;
+
+/**
+ * The host and raw path of a request target or of a URL in a header
+ * (`Destination`, a tagged `If` list): an absolute `http(s)` URL or an
+ * absolute path. The path stays as sent (percent-encoding and dot segments
+ * intact: `new URL` would resolve `%2e%2e` away before anyone could refuse
+ * it). A fragment, a relative reference or a character no URL may hold is
+ * a 400.
+ */
+export function parseRef(ref: string, base: URL): { host: string; path: string } {
+  if (BAD_URL_CHARS.test(ref)) throw new HttpError(400, "malformed URL");
+  if (ref.includes("#")) throw new HttpError(400, "a URL may not carry a fragment");
+  let host = base.host;
+  let rest = ref;
+  const m = ref.match(/^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?]*)(.*)$/);
+  if (m) {
+    const scheme = m[1].toLowerCase();
+    if (scheme !== "http" && scheme !== "https") {
+      throw new HttpError(400, `not an http URL: ${scheme}`);
+    }
+    try {
+      host = new URL(`${scheme}://${m[2]}/`).host;
+    } catch {
+      throw new HttpError(400, "malformed URL authority");
+    }
+    rest = m[3] === "" ? "/" : m[3];
+  }
+  if (!rest.startsWith("/") || rest.startsWith("//")) {
+    throw new HttpError(400, "not an absolute URL or path");
+  }
+  const q = rest.indexOf("?");
+  return { host, path: q < 0 ? rest : rest.slice(0, q) };
 }
 
 /** Encodes a volume path as a URL path under `base`. */
@@ -256,19 +284,33 @@ async function getHead(ctx: Ctx): Promise<Response> {
       await f.close();
     }
   }
-  let pos = start;
+  // The first piece is read before the headers go out, so a file damaged
+  // from its start is a 500, not a 200 with a cut body. A later damaged
+  // chunk aborts the stream: the client sees a short body, never wrong bytes.
   const stop = end + 1;
+  const piece = (at: number) => f.readAt(at, Math.min(4 << 20, stop - at));
+  let first: Uint8Array | null;
+  try {
+    first = await piece(start);
+  } catch (e) {
+    await f.close().catch(() => {});
+    throw e;
+  }
+  let pos = start + first.length;
+  const log = ctx.opts.log;
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
       try {
-        const data = await f.readAt(pos, Math.min(4 << 20, stop - pos));
-        pos += data.length;
+        const data = first ?? await piece(pos);
+        if (first) first = null;
+        else pos += data.length;
         if (data.length > 0) c.enqueue(data);
         if (data.length === 0 || pos >= stop) {
           await f.close();
           c.close();
         }
       } catch (e) {
+        log?.(`error GET ${ctx.target.path}: ${(e as Error)?.message ?? e} (body cut short)`);
         await f.close().catch(() => {});
         c.error(e);
       }
@@ -332,11 +374,10 @@ async function put(ctx: Ctx): Promise<Response> {
   await requireParent(vol, path);
   const pre = preconditions(ctx.req, info);
   if (pre) return reply(pre);
+  // A bad Content-Range is refused before the body is read or a lock checked.
+  contentRange(ctx.req.headers.get("Content-Range"));
   await requireUnlocked(ctx, vol, path, { depth: 0, parent: !info });
   const range = contentRange(ctx.req.headers.get("Content-Range"));
-  if (ctx.req.headers.has("Content-Range") && !range) {
-    throw new HttpError(400, "malformed Content-Range");
-  }
   if (range) {
     await writeRange(ctx, vol, path, range.start, range.end - range.start + 1);
   } else {
@@ -352,7 +393,11 @@ async function put(ctx: Ctx): Promise<Response> {
   return reply(info ? 204 : 201, etag ? { "ETag": etag } : {});
 }
 
-/** Writes the request body at `offset` (a partial PUT or PATCH), committing once. */
+/**
+ * Writes the request body at `offset` (a partial PUT or PATCH) as one
+ * atomic commit: a body longer or shorter than its range, or one cut off,
+ * leaves the file (or its absence) as it was.
+ */
 async function writeRange(
   ctx: Ctx,
   vol: Volume,
@@ -360,25 +405,24 @@ async function writeRange(
   offset: number,
   length: number | null,
 ): Promise<void> {
-  const f = await vol.open(path, { read: true, write: true, create: true, isolated: true });
-  try {
-    let at = offset;
-    if (ctx.req.body) {
-      for await (const chunk of ctx.req.body) {
-        if (length !== null && at + chunk.length - offset > length) {
+  let seen = 0;
+  const checked = (ctx.req.body ?? new Blob([]).stream()).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        seen += chunk.length;
+        if (length !== null && seen > length) {
           throw new HttpError(400, "the body is longer than its range");
         }
-        at += await f.writeAt(at, chunk);
-      }
-    }
-    if (length !== null && at - offset !== length) {
-      throw new HttpError(400, "the body is shorter than its range");
-    }
-  } catch (e) {
-    await f.discard();
-    throw e;
-  }
-  await f.close();
+        c.enqueue(chunk);
+      },
+      flush() {
+        if (length !== null && seen !== length) {
+          throw new HttpError(400, "the body is shorter than its range");
+        }
+      },
+    }),
+  );
+  await vol.writeFile(path, checked, { offset });
 }
 
 /**
@@ -428,8 +472,10 @@ async function del(ctx: Ctx): Promise<Response> {
   const pre = preconditions(ctx.req, info);
   if (pre) return reply(pre);
   await requireUnlocked(ctx, vol, path, { depth: "infinity", parent: true });
-  await vol.remove(path, { recursive: true });
-  await vol.locks.removeWithin(path);
+  await vol.batch(async () => {
+    await vol.remove(path, { recursive: true });
+    await vol.locks.removeWithin(path);
+  });
   return reply(204);
 }
 
@@ -449,24 +495,38 @@ async function mkcol(ctx: Ctx): Promise<Response> {
   return reply(201);
 }
 
+/** `Overwrite`: T (the default) or F; anything else is a 400. */
+function overwriteOf(req: Request): boolean {
+  const h = req.headers.get("Overwrite");
+  if (h === null) return true;
+  const v = h.trim().toUpperCase();
+  if (v !== "T" && v !== "F") throw new HttpError(400, "Overwrite takes T or F");
+  return v === "T";
+}
+
+/** True when `path` is `dir` or below it. */
+function within(path: string, dir: string): boolean {
+  return dir === "/" || path === dir || path.startsWith(dir + "/");
+}
+
+/**
+ * COPY and MOVE. Every refusal comes before anything changes, and what
+ * changes (replacing the destination, then moving or copying) commits as
+ * one transaction: a request either completes or leaves the tree as it was.
+ */
 async function copyMove(ctx: Ctx): Promise<Response> {
   const move = ctx.req.method === "MOVE";
   const vol = volOf(ctx);
   const from = ctx.target.path;
   const dest = ctx.req.headers.get("Destination");
   if (!dest) throw new HttpError(400, "Destination header missing");
-  let destUrl: URL;
-  try {
-    destUrl = new URL(dest, ctx.url);
-  } catch {
-    throw new HttpError(400, "malformed Destination");
-  }
-  if (destUrl.host !== ctx.url.host) {
+  const ref = parseRef(dest.trim(), ctx.url);
+  if (ref.host !== ctx.url.host) {
     throw new HttpError(502, "Destination is on another server");
   }
-  const to = resolveTarget(ctx.opts, destUrl.pathname);
+  const to = resolveTarget(ctx.opts, ref.path);
   if (to.vol !== vol) throw new HttpError(502, "Destination is in another volume");
-  const overwrite = (ctx.req.headers.get("Overwrite") ?? "T").toUpperCase() !== "F";
+  const overwrite = overwriteOf(ctx.req);
   const depthHeader = (ctx.req.headers.get("Depth") ?? "infinity").toLowerCase();
   if (depthHeader !== "0" && depthHeader !== "infinity") throw new HttpError(400, "bad Depth");
   const src = await vol.lstat(from);
@@ -475,27 +535,33 @@ async function copyMove(ctx: Ctx): Promise<Response> {
   }
   if (from === "/" && move) throw new HttpError(403, "the root of a volume cannot be moved");
   if (to.path === from) throw new HttpError(403, "source and destination are the same");
-  if (src.isDirectory && (to.path + "/").startsWith(from === "/" ? "/" : from + "/")) {
-    throw new HttpError(403, "a collection cannot be copied or moved into itself");
+  if (src.isDirectory && within(to.path, from)) {
+    throw new HttpError(409, "a collection cannot be copied or moved into itself");
+  }
+  if (within(from, to.path)) {
+    // Replacing the destination would delete the source with it.
+    throw new HttpError(409, "the destination contains the source");
   }
   await requireParent(vol, to.path);
   const existing = await statOrNull(vol, to.path);
   if (existing && !overwrite) throw new HttpError(412, "the destination exists and Overwrite is F");
   if (move) await requireUnlocked(ctx, vol, from, { depth: "infinity", parent: true });
   await requireUnlocked(ctx, vol, to.path, { depth: "infinity", parent: true });
-  if (existing) await vol.remove(to.path, { recursive: true });
-  if (move) {
-    await vol.rename(from, to.path);
-    await vol.locks.removeWithin(from);
-  } else if (src.isDirectory && depthHeader === "0") {
-    await vol.mkdir(to.path);
-    for (const name of await vol.listXattrs(from)) {
-      await vol.setXattr(to.path, name, await vol.getXattr(from, name));
+  await vol.batch(async () => {
+    if (existing) await vol.remove(to.path, { recursive: true });
+    if (move) {
+      await vol.rename(from, to.path);
+      await vol.locks.removeWithin(from);
+    } else if (src.isDirectory && depthHeader === "0") {
+      await vol.mkdir(to.path);
+      for (const name of await vol.listXattrs(from)) {
+        await vol.setXattr(to.path, name, await vol.getXattr(from, name));
+      }
+    } else {
+      await vol.copy(from, to.path, { overwrite: false, preserveTimestamps: false });
     }
-  } else {
-    await vol.copy(from, to.path, { overwrite: false, preserveTimestamps: false });
-  }
-  await vol.locks.removeWithin(to.path);
+    await vol.locks.removeWithin(to.path);
+  });
   return reply(existing ? 204 : 201);
 }
 
@@ -535,7 +601,6 @@ function errorResponse(e: unknown): { status: number; message: string } {
   if (e instanceof XmlError || e instanceof IfHeaderError) {
     return { status: 400, message: e.message };
   }
-  if (e instanceof InvalidArgument) return { status: 400, message: e.message };
   if (e instanceof TroveError) {
     return { status: errorMapping(e).http, message: `${e.name}: ${e.message}` };
   }
@@ -562,14 +627,12 @@ export function createHandler(opts: DavOptions): (req: Request) => Promise<Respo
         }
         user = r;
       }
-      if (url.pathname === ADMIN_PREFIX || url.pathname.startsWith(ADMIN_PREFIX + "/")) {
+      // The target as sent: a fragment, or a dot segment in any spelling
+      // (`..`, `%2e%2e`), is refused rather than resolved away.
+      const raw = parseRef(req.url, url).path;
+      if (raw === ADMIN_PREFIX || raw.startsWith(ADMIN_PREFIX + "/")) {
         res = await adminApi(req, url, opts, user);
         return res;
-      }
-      if (url.hash !== "") {
-        // A fragment is not part of a resource's name: refuse rather than
-        // act on the URL without it (a DELETE would hit the collection).
-        throw new HttpError(400, "a request target may not carry a fragment");
       }
       const method = req.method.toUpperCase();
       const handler = METHODS[method];
@@ -582,7 +645,7 @@ export function createHandler(opts: DavOptions): (req: Request) => Promise<Respo
         res = options();
         return res;
       }
-      const target = resolveTarget(opts, url.pathname);
+      const target = resolveTarget(opts, raw);
       if (WRITE_METHODS.has(method)) {
         if (user?.readOnly) throw new PermissionDenied("the user may only read");
         if (target.vol?.readOnly) throw new ReadOnly("the volume is read-only");
@@ -601,7 +664,12 @@ export function createHandler(opts: DavOptions): (req: Request) => Promise<Respo
       return res;
     } catch (e) {
       const { status, message } = errorResponse(e);
-      if (status === 500) log(`error ${req.method} ${url.pathname}: ${(e as Error)?.stack ?? e}`);
+      // A storage error (a damaged chunk) is one line; anything else is a
+      // bug and is logged with its stack.
+      if (status === 500) {
+        const what = e instanceof TroveError ? `${e.name}: ${e.message}` : (e as Error)?.stack ?? e;
+        log(`error ${req.method} ${url.pathname}: ${what}`);
+      }
       await drain(req);
       const body = e instanceof HttpError && e.body ? e.body : `${message}\n`;
       const type = e instanceof HttpError && e.body

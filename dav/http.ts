@@ -5,7 +5,18 @@
  * @module
  */
 
-import type { FileInfo } from "../mod.ts";
+import { type FileInfo, MAX_FILE_SIZE } from "../mod.ts";
+
+/** A status to answer with, thrown from deep inside a handler. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body?: string;
+  constructor(status: number, message: string, body?: string) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
 
 /** The strong, content-derived entity tag of a file; null for collections. */
 export function etagOf(info: FileInfo): string | null {
@@ -104,14 +115,26 @@ export function byteRange(req: Request, info: FileInfo): ByteRange | "unsatisfia
   return { start, end };
 }
 
-/** A `Content-Range` of a partial PUT: `bytes a-b/total` or `bytes a-b/*`. */
+/**
+ * The `Content-Range` of a partial PUT (`bytes a-b/total` or `bytes a-b/*`),
+ * or null when there is none. A malformed one, one whose total does not
+ * cover it, or one reaching past {@linkcode MAX_FILE_SIZE} is refused
+ * (400, or 413 for the size) before anything is written.
+ */
 export function contentRange(h: string | null): { start: number; end: number } | null {
-  if (!h) return null;
-  const m = h.match(/^bytes (\d+)-(\d+)\/(\d+|\*)$/);
-  if (!m) return null;
+  if (h === null) return null;
+  const m = h.trim().match(/^bytes (\d{1,16})-(\d{1,16})\/(\d{1,16}|\*)$/);
+  if (!m) throw new HttpError(400, "malformed Content-Range");
   const start = Number(m[1]);
   const end = Number(m[2]);
-  return end >= start ? { start, end } : null;
+  if (end < start) throw new HttpError(400, "Content-Range ends before it starts");
+  if (m[3] !== "*" && Number(m[3]) <= end) {
+    throw new HttpError(400, `Content-Range total ${m[3]} does not cover bytes ${start}-${end}`);
+  }
+  if (end >= MAX_FILE_SIZE) {
+    throw new HttpError(413, `a file may hold at most ${MAX_FILE_SIZE} bytes (16 TiB)`);
+  }
+  return { start, end };
 }
 
 const TYPES: Record<string, string> = {

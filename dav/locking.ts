@@ -15,6 +15,7 @@ import {
   hrefOf,
   HttpError,
   parentOf,
+  parseRef,
   statOrNull,
   volOf,
   xmlBody,
@@ -30,14 +31,14 @@ const DEFAULT_TIMEOUT = 3600;
 
 /** The volume path a tagged `If` resource names, or null if it is elsewhere. */
 function taggedPath(ctx: Ctx, resource: string): string | null {
-  let url: URL;
+  let ref: { host: string; path: string };
   try {
-    url = new URL(resource, ctx.url);
+    ref = parseRef(resource, ctx.url);
   } catch {
     return null;
   }
-  if (url.host !== ctx.url.host) return null;
-  const names = decodePath(url.pathname);
+  if (ref.host !== ctx.url.host) return null;
+  const names = decodePath(ref.path);
   const base = decodePath(ctx.target.base);
   if (base.some((b, i) => names[i] !== b)) return null;
   return "/" + names.slice(base.length).join("/");

@@ -9,10 +9,13 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
 import "./crypto.ts"; // registers the sealer for encrypted volumes
 
-/** Encode the first `len` bytes of `buf`, or load chunk `chunk` and decode it. */
+/**
+ * Encode the first `len` bytes of `buf`, load chunk `chunk` and decode it,
+ * or close every connection (before the pool ends this Worker).
+ */
 interface Request {
   seq: number;
-  op: "encode" | "load";
+  op: "encode" | "load" | "close";
   chunk?: number;
   config: CodecConfig;
   /** A whole transferred buffer. */
@@ -27,6 +30,7 @@ const scope = self as unknown as {
 const codecs = new Map<string, ChunkCodec>();
 
 interface Reader {
+  db: DatabaseSync;
   known: StatementSync;
   load: StatementSync;
 }
@@ -44,6 +48,7 @@ function reader(config: CodecConfig): Reader | null {
     try {
       const db = new DatabaseSync(config.storePath, { readOnly: true, timeout: 1000 });
       r = {
+        db,
         known: db.prepare("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?"),
         load: db.prepare(
           `SELECT c.volume, c.size, c.codec, c.hash, c.crc, IFNULL(c.data, d.data) AS data
@@ -80,6 +85,14 @@ interface Row {
 }
 
 scope.onmessage = (e) => {
+  if ((e.data as { op: string }).op === "close") {
+    // Close the connections before the pool ends this Worker, so the
+    // store's own last close can fold its log into the file.
+    for (const r of readers.values()) r?.db.close();
+    readers.clear();
+    scope.postMessage({ closed: true }, []);
+    return;
+  }
   const { seq, op, config, buf, len } = e.data;
   try {
     let codec = codecs.get(config.id);
@@ -109,9 +122,11 @@ scope.onmessage = (e) => {
     scope.postMessage({ seq, enc, buf }, transfer);
   } catch (error) {
     const err = error as Error;
-    scope.postMessage({ seq, error: { name: err.name, message: err.message }, buf }, [
-      buf.buffer as ArrayBuffer,
-    ]);
+    // A load carries no buffer; an encode hands its buffer back.
+    scope.postMessage(
+      { seq, error: { name: err.name, message: err.message }, buf },
+      buf ? [buf.buffer as ArrayBuffer] : [],
+    );
   }
 };
 

@@ -15,7 +15,14 @@ import { createHash } from "node:crypto";
 import { loadChunk, putChunk } from "./chunks.ts";
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import { noteAllocation, nowNs } from "./core.ts";
-import { Busy, InvalidArgument, NotFound, NotSupported, QuotaExceeded } from "./errors.ts";
+import {
+  Busy,
+  FileTooLarge,
+  InvalidArgument,
+  NotFound,
+  NotSupported,
+  QuotaExceeded,
+} from "./errors.ts";
 import type { Tree } from "./tree.ts";
 
 /** Encoded chunks worth one staging transaction. */
@@ -28,8 +35,17 @@ export const INLINE_ENCODE_BYTES = 64 << 10;
 const READ_AHEAD = 32;
 /** Loads queued per Worker before the reading thread loads chunks itself. */
 const LOAD_DEPTH = 16;
-/** Largest file size Trove accepts (2^53 - 1, JavaScript's exact range). */
-export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+/**
+ * Largest file size Trove accepts: 16 TiB, as ext4 with 4 KiB blocks. A
+ * write or truncate past it fails with `FileTooLarge` (`EFBIG`), so no
+ * request can make a sparse file that takes a client days to read.
+ */
+export const MAX_FILE_SIZE = 2 ** 44;
+
+/** The error for a file that would grow to `size` bytes, past {@linkcode MAX_FILE_SIZE}. */
+export function tooLarge(size: number): FileTooLarge {
+  return new FileTooLarge(`a file may hold at most ${MAX_FILE_SIZE} bytes (16 TiB), not ${size}`);
+}
 
 interface Slot {
   /** Plaintext, from the buffer pool; null while a Worker holds it. */
@@ -583,7 +599,7 @@ export class FileContent {
       return Promise.reject(new InvalidArgument(`invalid offset ${offset}`));
     }
     if (offset + data.length > MAX_FILE_SIZE) {
-      return Promise.reject(new InvalidArgument("file would exceed the largest size"));
+      return Promise.reject(tooLarge(offset + data.length));
     }
     return this.#lock.run(async () => {
       this.#refresh();
@@ -639,6 +655,7 @@ export class FileContent {
     if (!Number.isSafeInteger(size) || size < 0) {
       return Promise.reject(new InvalidArgument(`invalid size ${size}`));
     }
+    if (size > MAX_FILE_SIZE) return Promise.reject(tooLarge(size));
     return this.#lock.run(async () => {
       this.#refresh();
       this.#checkFailure();

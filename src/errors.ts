@@ -55,6 +55,11 @@ export class Corrupt extends TroveError {}
 export class InvalidArgument extends TroveError {}
 /** A name is longer than 255 bytes (`ENAMETOOLONG`); a kind of `InvalidArgument`. */
 export class NameTooLong extends InvalidArgument {}
+/**
+ * A file would grow past the largest size Trove keeps (`MAX_FILE_SIZE`,
+ * 16 TiB as on ext4; `EFBIG`); a kind of `InvalidArgument`.
+ */
+export class FileTooLarge extends InvalidArgument {}
 /** The store is busy: another process held it for too long. */
 export class Busy extends TroveError {}
 /** Too many symbolic links were followed (a loop). */
@@ -94,6 +99,7 @@ export const ERROR_TABLE: ReadonlyMap<
   [BadKey, { errno: ["EACCES", 13], http: 403, exit: 12 }],
   [Corrupt, { errno: ["EIO", 5], http: 500, exit: 13 }],
   [NameTooLong, { errno: ["ENAMETOOLONG", 36], http: 414, exit: 14 }],
+  [FileTooLarge, { errno: ["EFBIG", 27], http: 413, exit: 14 }],
   [InvalidArgument, { errno: ["EINVAL", 22], http: 400, exit: 14 }],
   [Busy, { errno: ["EBUSY", 16], http: 503, exit: 15 }],
   [FilesystemLoop, { errno: ["ELOOP", 40], http: 508, exit: 16 }],
@@ -124,6 +130,17 @@ export function errorMapping(error: unknown): ErrorMapping {
 }
 
 /**
+ * The same error naming `path`, when it is a Trove error that names
+ * nothing yet (a damaged chunk is found below the level that knows which
+ * file it belongs to). Anything else is returned unchanged.
+ */
+export function withPath(error: unknown, path: string): unknown {
+  if (!(error instanceof TroveError) || error.path !== undefined) return error;
+  const cls = error.constructor as new (m: string, p?: string, o?: ErrorOptions) => TroveError;
+  return new cls(error.message, path, { cause: error });
+}
+
+/**
  * Turns an error thrown by `node:sqlite` into the Trove class it means, so
  * "database is locked" reaches users as {@linkcode Busy} and a full disk as
  * {@linkcode QuotaExceeded}. Other values are returned unchanged.
@@ -143,6 +160,13 @@ export function fromSqliteError(error: unknown, path?: string): unknown {
   }
   if (/malformed|SQLITE_CORRUPT/i.test(m)) {
     return new Corrupt("the store file is damaged", path, options);
+  }
+  if (/disk I\/O error|SQLITE_IOERR/i.test(m)) {
+    return new Corrupt(
+      "the store file could not be read (disk I/O error; was its -wal file removed while in use?)",
+      path,
+      options,
+    );
   }
   if (/readonly database|SQLITE_READONLY/i.test(m)) {
     return new ReadOnly("the store is read-only", path, options);

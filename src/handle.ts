@@ -7,7 +7,7 @@
  */
 
 import type { FileContent } from "./content.ts";
-import { InvalidArgument, PermissionDenied } from "./errors.ts";
+import { InvalidArgument, PermissionDenied, withPath } from "./errors.ts";
 import type { FileInfo } from "./types.ts";
 
 /** Where `seek` counts from; the same values as `Deno.SeekMode`. */
@@ -27,6 +27,8 @@ export interface HandleMode {
 /** How a handle reaches back to its volume. */
 export interface HandleHost {
   statNode(id: number): Promise<FileInfo>;
+  /** The path the handle was opened by, named in its errors. */
+  path?: string;
 }
 
 /** An open file of a volume. */
@@ -72,7 +74,7 @@ export class FileHandle implements AsyncDisposable {
   async read(p: Uint8Array): Promise<number | null> {
     this.#check("read");
     if (p.length === 0) return 0;
-    const n = await this.#content.readInto(this.#pos, p);
+    const n = await this.#named(this.#content.readInto(this.#pos, p));
     if (n === 0) return null;
     this.#pos += n;
     return n;
@@ -93,7 +95,16 @@ export class FileHandle implements AsyncDisposable {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidArgument(`invalid offset ${offset}`);
     }
-    return await this.#content.read(offset, length);
+    return await this.#named(this.#content.read(offset, length));
+  }
+
+  /** Names this handle's path in a storage error that names nothing. */
+  async #named<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      throw this.#host.path === undefined ? e : withPath(e, this.#host.path);
+    }
   }
 
   /** Writes `p` at `offset` without moving the position. */
@@ -189,7 +200,7 @@ export class FileHandle implements AsyncDisposable {
       type: "bytes",
       pull: async (controller) => {
         try {
-          const data = await this.#content.read(this.#pos, chunk);
+          const data = await this.#named(this.#content.read(this.#pos, chunk));
           if (data.length === 0) {
             await this.close();
             controller.close();

@@ -91,6 +91,12 @@ export type OpenMode = "r" | "r+" | "w" | "w+" | "a" | "a+" | "x" | "x+";
 /** Options of `writeFile` and `writeTextFile`; like `Deno.WriteFileOptions`. */
 export interface WriteFileOptions {
   append?: boolean;
+  /**
+   * Write `data` at this byte offset and keep the rest of the file (a
+   * partial update), still as one atomic commit; a file created this way
+   * reads as zeros before the offset. Excludes `append`.
+   */
+  offset?: number;
   create?: boolean;
   createNew?: boolean;
   mode?: number;

@@ -114,6 +114,9 @@ export class Users {
 
   /** The user if the password is theirs, else null (an Argon2id check). */
   async verify(name: string, password: string): Promise<UserInfo | null> {
+    // No stored password is empty (add() needs 8 characters): an empty or
+    // missing one never matches, and the KDF is not asked to hash it.
+    if (typeof password !== "string" || password === "") return null;
     await this.#core.enter();
     const r = this.#core.db.get<UserRow>("SELECT * FROM users WHERE name = ?", name);
     if (!r) return null;

@@ -9,7 +9,14 @@
 
 import { hasChunk } from "./chunks.ts";
 import type { ChunkCodec } from "./codec.ts";
-import { commitChunks, commitCopy, FileContent, INLINE_ENCODE_BYTES } from "./content.ts";
+import {
+  commitChunks,
+  commitCopy,
+  FileContent,
+  INLINE_ENCODE_BYTES,
+  MAX_FILE_SIZE,
+  tooLarge,
+} from "./content.ts";
 import type { Core } from "./core.ts";
 import { nowNs } from "./core.ts";
 import {
@@ -19,6 +26,7 @@ import {
   NotADirectory,
   NotFound,
   ReadOnly,
+  withPath,
 } from "./errors.ts";
 import { globBase, globToRegExp, isLiteralGlob } from "./glob.ts";
 import { FileHandle, type HandleMode } from "./handle.ts";
@@ -176,6 +184,7 @@ class VolumeContext {
     }
     const content = this.contentFor(n.id, !!mode.isolated, !!mode.snapshot);
     const handle = new FileHandle(content, mode, {
+      path,
       statNode: (id) => this.read((t) => this.infoOf(t.node(id))),
     });
     try {
@@ -280,8 +289,12 @@ export class Volume {
     // The size comes from the same snapshot as the content (inside `read`).
     const whole = Number.MAX_SAFE_INTEGER;
     const shared = this.#core.contents.get(n.id) as FileContent | undefined;
-    if (shared) return await shared.read(0, whole);
-    return await new FileContent(this.#tree, this.#codec, n.id, false).read(0, whole);
+    try {
+      if (shared) return await shared.read(0, whole);
+      return await new FileContent(this.#tree, this.#codec, n.id, false).read(0, whole);
+    } catch (e) {
+      throw withPath(e, path);
+    }
   }
 
   /** The content of a file as UTF-8 text. */
@@ -406,12 +419,20 @@ export class Volume {
   ): Promise<void> {
     this.#ctx.assertWritable(path);
     options.signal?.throwIfAborted();
+    const at = options.offset;
+    if (at !== undefined) {
+      if (options.append) throw new InvalidArgument("'offset' and 'append' conflict", path);
+      if (!Number.isSafeInteger(at) || at < 0) {
+        throw new InvalidArgument(`invalid offset ${at}`, path);
+      }
+      if (at > MAX_FILE_SIZE) throw tooLarge(at);
+    }
     await this.#ctx.enter();
     const tree = this.#tree;
     const create = options.create ?? true;
     const now = nowNs();
     const small = data instanceof Uint8Array && data.length <= tree.vol.chunkSize &&
-      !options.append;
+      !options.append && at === undefined;
     if (small) {
       // Bigger chunks are encoded on a Worker first (which skips compressing
       // what the volume holds); small ones inside the transaction, where a
@@ -479,8 +500,8 @@ export class Volume {
     content.handles++;
     try {
       content.register();
-      let offset = options.append ? content.size : 0;
-      if (!options.append) await content.truncate(0);
+      let offset = options.append ? content.size : options.offset ?? 0;
+      if (!options.append && options.offset === undefined) await content.truncate(0);
       if (data instanceof Uint8Array) {
         const step = 4 * tree.vol.chunkSize;
         for (let o = 0; o < data.length; o += step) {

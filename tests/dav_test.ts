@@ -205,7 +205,7 @@ Deno.test("MKCOL, DELETE, COPY and MOVE answer with the RFC's status codes", asy
   );
   assertEquals(
     await st("MOVE", "/default/dir/", { Destination: dest("/default/dir/inner/") }),
-    403,
+    409,
   );
   assertEquals(
     await st("COPY", "/default/dir/", { Destination: dest("/default/shallow/"), Depth: "0" }),
@@ -385,7 +385,7 @@ Deno.test("bad input gets a 4xx and changes nothing", async () => {
     ["no Destination", 400, st("COPY", "/default/safe.txt")],
     [
       "a MOVE of a collection into itself",
-      403,
+      409,
       st("MOVE", "/default/coll/", {
         headers: { Destination: new URL("/default/coll/sub/", s.url).href },
       }),
