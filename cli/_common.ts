@@ -8,10 +8,15 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
+  AlreadyExists,
   BadKey,
   type Credential,
   errorMapping,
+  IsADirectory,
+  NotADirectory,
   NotFound,
+  PermissionDenied,
+  QuotaExceeded,
   Store,
   TroveError,
   type Volume,
@@ -79,12 +84,12 @@ export async function openStore(
  * Reads a secret from the terminal without echoing it. Refuses (BadKey)
  * when there is no terminal: pipes and CI give secrets by file or env.
  */
-export async function promptSecret(message: string): Promise<string> {
-  if (!Deno.stdin.isTerminal()) {
-    throw new BadKey(
-      "no passphrase given: use --passphrase-file, --key-file, TROVE_PASSPHRASE, or a terminal",
-    );
-  }
+export async function promptSecret(
+  message: string,
+  missing =
+    "no passphrase given: use --passphrase-file, --key-file, TROVE_PASSPHRASE, or a terminal",
+): Promise<string> {
+  if (!Deno.stdin.isTerminal()) throw new BadKey(missing);
   const enc = new TextEncoder();
   await Deno.stderr.write(enc.encode(message));
   Deno.stdin.setRaw(true);
@@ -310,6 +315,11 @@ export function human(n: number | null): string {
   return u === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
 }
 
+/** A count with its noun: "1 volume", "3 volumes", "2 entries". */
+export function plural(n: number, one: string, many = one + "s"): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** Prints rows as aligned columns. */
 export function table(rows: string[][]): string {
   if (rows.length === 0) return "";
@@ -325,10 +335,41 @@ export function printJson(value: unknown): void {
 }
 
 /**
- * Turns an error into its message and exit code: a storage error prints
- * its class and message (never a stack), a usage error exits 2.
+ * A failure of the host's file system as the Trove class it means, naming
+ * the host path (never a temporary name): what `put` and `get` report.
  */
-export function report(e: unknown): number {
+export function hostError(e: unknown, path: string, what = "on the host"): unknown {
+  if (e instanceof Deno.errors.NotFound) {
+    return new NotFound(`no such file or directory ${what}`, path);
+  }
+  if (e instanceof Deno.errors.AlreadyExists) return new AlreadyExists(`exists ${what}`, path);
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return new PermissionDenied(`permission denied ${what}`, path);
+  }
+  if (e instanceof Deno.errors.NotADirectory) {
+    return new NotADirectory(`not a directory ${what}`, path);
+  }
+  if (e instanceof Deno.errors.IsADirectory) {
+    return new IsADirectory(`is a directory ${what}`, path);
+  }
+  if (e instanceof Error && /No space left|os error 28/.test(e.message)) {
+    return new QuotaExceeded(`the host disk is full`, path);
+  }
+  return e;
+}
+
+/** The command line again, quoted for a shell, for hints. */
+function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
+    .join(" ");
+}
+
+/**
+ * Turns an error into its message and exit code: a storage error prints
+ * its class and message (never a stack), a usage error exits 2. `argv` is
+ * the command line, for the hint when a narrow task's permissions refused.
+ */
+export function report(e: unknown, argv?: string[]): number {
   if (e instanceof UsageError) {
     console.error(`trove: ${e.message}`);
     return 2;
@@ -341,8 +382,14 @@ export function report(e: unknown): number {
     return errorMapping(e).exit;
   }
   if (e instanceof Deno.errors.NotCapable || (e as Error)?.name === "NotCapable") {
+    const message = (e as Error).message.replace(/, run again with the --allow-\S+ flag$/, "");
+    console.error(`trove: PermissionDenied: ${message}`);
     console.error(
-      `trove: ${(e as Error).message} (run the trove binary, or deno with that permission)`,
+      argv
+        ? `The serve and mount tasks may touch only the directory they run from. For a store elsewhere, run:\n  deno task trove ${
+          shellLine(argv)
+        }`
+        : "Run the trove binary, or deno with that permission.",
     );
     return 8;
   }

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { CheckReport } from "../mod.ts";
-import { type Command, credential, expectArgs, openStore, printJson } from "./_common.ts";
+import { type CheckReport, Corrupt, type Store } from "../mod.ts";
+import { type Command, credential, expectArgs, openStore, plural, printJson } from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
 
 /** Exit code of a check that repaired every problem it found. */
@@ -47,7 +47,20 @@ Examples:
   options: { verify: { type: "boolean" }, repair: { type: "boolean" } },
   async run(args) {
     expectArgs(args, 0, 0, "");
-    await using store = await openStore(args, { readOnly: !args.values.repair });
+    let opened: Store;
+    try {
+      opened = await openStore(args, { readOnly: !args.values.repair });
+    } catch (e) {
+      // A file SQLite itself cannot read is damage to report, not a crash.
+      if (!(e instanceof Corrupt)) throw e;
+      if (args.values.json) {
+        printJson({ ok: false, problems: [{ code: "sqlite", message: e.message }] });
+      } else {console.log(
+          `PROBLEM sqlite: ${e.message}\n1 problem remains (restore the store from a backup)`,
+        );}
+      return EXIT_DAMAGE;
+    }
+    await using store = opened;
     if (args.values.verify) {
       // Chunks of encrypted volumes are verified once they are unlocked here.
       const encrypted = (await store.volumes()).filter((v) => v.encrypted);
@@ -76,16 +89,20 @@ Examples:
     else {
       const c = report.counts;
       const lines = [
-        `checked ${c.volumes} volumes, ${c.nodes} nodes, ${c.entries} entries, ${c.versions} versions, ${c.chunks} chunks`,
+        `checked ${plural(c.volumes, "volume")}, ${plural(c.nodes, "node")}, ${
+          plural(c.entries, "entry", "entries")
+        }, ${plural(c.versions, "version")}, ${plural(c.chunks, "chunk")}`,
       ];
       if (args.values.verify) {
         lines.push(
-          `verified ${c.chunksVerified} chunks (${c.bytesVerified} bytes)${
+          `verified ${plural(c.chunksVerified, "chunk")} (${plural(c.bytesVerified, "byte")})${
             c.chunksSkipped > 0 ? `; ${c.chunksSkipped} of locked encrypted volumes skipped` : ""
           }`,
         );
       }
-      if (report.pendingWrites > 0) lines.push(`${report.pendingWrites} writes in progress`);
+      if (report.pendingWrites > 0) {
+        lines.push(`${plural(report.pendingWrites, "write")} in progress`);
+      }
       for (const p of report.problems) {
         lines.push(`${p.repaired ? "repaired" : "PROBLEM"} ${p.code}: ${p.message}`);
       }
@@ -93,8 +110,10 @@ Examples:
         report.problems.length === 0
           ? "clean"
           : report.damage === 0
-          ? `${report.repaired} problems repaired`
-          : `${report.damage} problems remain${args.values.repair ? "" : " (try --repair)"}`,
+          ? `${plural(report.repaired, "problem")} repaired`
+          : `${plural(report.damage, "problem")} ${report.damage === 1 ? "remains" : "remain"}${
+            args.values.repair ? "" : " (try --repair)"
+          }`,
       );
       console.log(lines.join("\n"));
     }

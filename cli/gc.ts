@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Command, expectArgs, human, openStore, printJson } from "./_common.ts";
+import { type Command, expectArgs, human, openStore, plural, printJson } from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
 
 export const command: Command = {
@@ -28,9 +28,11 @@ Examples:
     const report = await store.gc().finally(() => bar.finish());
     if (args.values.json) return printJson(report);
     console.log(
-      `dropped ${report.chunksDropped} chunks, ${report.nodesDropped} unlinked nodes and ${report.pendingVersionsDropped} abandoned writes of ${report.sessionsReaped} dead sessions; the file shrank by ${
-        human(report.fileBytesFreed)
-      }`,
+      `dropped ${plural(report.chunksDropped, "chunk")}, ${
+        plural(report.nodesDropped, "unlinked node")
+      } and ${plural(report.pendingVersionsDropped, "abandoned write")} of ${
+        plural(report.sessionsReaped, "dead session")
+      }; the file shrank by ${human(report.fileBytesFreed)}`,
     );
   },
 };

@@ -62,7 +62,9 @@ export function printInfo(args: Parsed, store: Store, infos: VolumeInfo[]): void
       `  symlinks       ${i.symlinks.toLocaleString("en-US")}`,
       `  logical        ${human(i.logicalBytes)} (current versions)`,
       `  referenced     ${human(i.referencedBytes)} (all versions and copies)`,
-      `  stored         ${human(i.storedBytes)} in ${i.chunks.toLocaleString("en-US")} chunks`,
+      `  stored         ${human(i.storedBytes)} in ${i.chunks.toLocaleString("en-US")} ${
+        i.chunks === 1 ? "chunk" : "chunks"
+      }`,
       `  saved          ${human(i.savedByDedup)} by dedup (${
         percent(i.savedByDedup, i.referencedBytes)
       }), ${human(i.savedByCompression)} by compression (${

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Command, parse, report, UsageError } from "./_common.ts";
+import { type Command, COMMON_OPTIONS, parse, report, UsageError } from "./_common.ts";
 import { command as init } from "./init.ts";
 import { command as volume } from "./volume.ts";
 import { command as info } from "./info.ts";
@@ -69,29 +69,77 @@ function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `trove — a whole filesystem in one SQLite file
 
-Usage: trove COMMAND [OPTIONS]
+Usage: trove [GLOBAL OPTIONS] COMMAND [OPTIONS]
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 
 Every command takes --store PATH (default $TROVE_STORE or ./trove.db),
---volume NAME (default "default"), --json and --help.
+--volume NAME (default "default"), --json and --help, before or after
+the command name (trove --store vault.trove ls /).
 Run "trove COMMAND --help" for a command's options and examples.`;
+}
+
+/**
+ * Splits the options every command takes from the front of the command
+ * line (`trove --store S --json ls /`, as restic, rclone and git users type
+ * them) and returns them with the command name and its own arguments.
+ */
+export function splitGlobal(argv: string[]): { name?: string; rest: string[] } {
+  const global: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h" || a === "--version" || !a.startsWith("--")) break;
+    const key = a.slice(2).split("=")[0];
+    const spec = (COMMON_OPTIONS as Record<string, { type: string }>)[key];
+    if (!spec) throw new UsageError(`unknown option ${a} before the command`);
+    global.push(a);
+    if (spec.type === "string" && !a.includes("=")) {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      global.push(argv[++i]);
+    }
+  }
+  return { name: argv[i], rest: [...global, ...argv.slice(i + 1)] };
+}
+
+/**
+ * The directory the user ran `deno task …` from. The task runs in the
+ * repository's root and passes the user's directory as `INIT_CWD`;
+ * relative host paths (`--store`, `put`/`get` paths, key files) must start
+ * from where the user stands, so the CLI moves there first. Only when it
+ * runs in the repository's root: a process started elsewhere that merely
+ * inherited `INIT_CWD` keeps its own directory.
+ */
+function enterUserDirectory(): void {
+  let init: string | undefined;
+  try {
+    init = Deno.env.get("INIT_CWD");
+  } catch {
+    return; // no permission to read it: not a task run
+  }
+  if (!init) return;
+  const root = new URL("../", import.meta.url);
+  if (root.protocol !== "file:") return;
+  const cwd = Deno.cwd();
+  if (cwd.replace(/\/+$/, "") !== decodeURIComponent(root.pathname).replace(/\/+$/, "")) return;
+  if (init !== cwd) Deno.chdir(init);
 }
 
 /** Runs the CLI with these arguments; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(overview());
-    return name ? 0 : 2;
-  }
-  if (name === "--version") {
-    console.log("trove 0.1.0");
-    return 0;
-  }
-  const cmd = COMMANDS.find((c) => c.name === name);
+  let cmd: Command | undefined;
   try {
+    const { name, rest } = splitGlobal(argv);
+    if (!name || name === "--help" || name === "-h" || name === "help") {
+      console.log(overview());
+      return name ? 0 : 2;
+    }
+    if (name === "--version") {
+      console.log("trove 0.1.0");
+      return 0;
+    }
+    cmd = COMMANDS.find((c) => c.name === name);
     if (!cmd) throw new UsageError(`unknown command ${name}`);
     const args = parse(cmd, rest);
     if (args.values.help) {
@@ -100,10 +148,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     return (await cmd.run(args)) ?? 0;
   } catch (e) {
-    const code = report(e);
+    const code = report(e, argv);
     if (e instanceof UsageError) console.error(`\n${cmd ? cmd.usage : overview()}`);
     return code;
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterUserDirectory();
+  Deno.exit(await main(Deno.args));
+}

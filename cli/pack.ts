@@ -12,6 +12,7 @@ import {
   human,
   openSession,
   type Parsed,
+  plural,
   printJson,
   volPath,
 } from "./_common.ts";
@@ -56,7 +57,9 @@ Examples:
     if (args.values.json) printJson({ ...p, dest, packBytes: size });
     else {
       console.log(
-        `packed ${p.files} files (${human(p.bytes)}) from ${path} into ${dest} (${human(size)})`,
+        `packed ${plural(p.files, "file")} (${human(p.bytes)}) from ${path} into ${dest} (${
+          human(size)
+        })`,
       );
     }
   },

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { NotFound } from "../mod.ts";
+import { NotEmpty, NotFound } from "../mod.ts";
 import { type Command, expectArgs, openSession, UsageError, volPath } from "./_common.ts";
 
 export const command: Command = {
@@ -33,6 +33,10 @@ Examples:
       try {
         await s.vol.remove(p, { recursive: !!args.values.recursive });
       } catch (e) {
+        if (e instanceof NotEmpty) {
+          const dir = p.endsWith("/") ? p : p + "/";
+          throw new NotEmpty("directory not empty (rm -r removes it with everything in it)", dir);
+        }
         if (!(args.values.force && e instanceof NotFound)) throw e;
       }
     }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BadKey, type Volume } from "../mod.ts";
+import { BadKey, NotFound, type Volume } from "../mod.ts";
 import { serveDav } from "../dav/server.ts";
 import { type Command, credential, openStore, type Parsed, UsageError } from "./_common.ts";
 
@@ -73,7 +73,7 @@ Examples:
     const summaries = all.filter((v) => !single || v.name === single);
     if (single && summaries.length === 0) {
       await store.close();
-      throw new UsageError(`no volume ${single}`);
+      throw new NotFound("no such volume", single);
     }
     let secret: Awaited<ReturnType<typeof credential>> | undefined;
     for (const v of summaries) {
@@ -101,6 +101,17 @@ Examples:
       propfindInfinity: !!args.values["propfind-infinity"],
       log: args.values.quiet ? undefined : (line) => console.error(line),
       signal: controller.signal,
+    }).catch(async (e) => {
+      await store.close();
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new UsageError(
+          `${hostname}:${port} is already in use: pick another address with --listen HOST:PORT`,
+        );
+      }
+      if (e instanceof Deno.errors.AddrNotAvailable) {
+        throw new UsageError(`cannot listen on ${hostname}: not an address of this machine`);
+      }
+      throw e;
     });
     console.log(
       `Trove is serving ${store.path} at ${server.url}${

@@ -8,6 +8,7 @@
  */
 
 import type { Volume } from "../mod.ts";
+import { hostError } from "./_common.ts";
 
 /** Progress of a transfer. */
 export interface Progress {
@@ -40,7 +41,9 @@ interface Item {
 
 /** Lists a host tree, parents before children. */
 async function* hostTree(src: string, dest: string): AsyncGenerator<Item> {
-  const st = await Deno.lstat(src);
+  const st = await Deno.lstat(src).catch((e) => {
+    throw hostError(e, src);
+  });
   if (st.isSymlink) {
     yield { src, dest, kind: "symlink", target: await Deno.readLink(src) };
   } else if (st.isDirectory) {
@@ -85,8 +88,18 @@ export async function putTree(
         return;
       }
       const item = next.value;
-      const small = item.kind === "file" && (await Deno.stat(item.src)).size < LARGE;
-      queue.push({ item, data: small ? Deno.readFile(item.src) : Promise.resolve(null) });
+      const small = item.kind === "file" &&
+        (await Deno.stat(item.src).catch((e) => {
+            throw hostError(e, item.src);
+          })).size < LARGE;
+      const data = small
+        ? Deno.readFile(item.src).catch((e) => {
+          throw hostError(e, item.src);
+        })
+        : Promise.resolve(null);
+      // Awaited later, when its turn comes; a failure meanwhile is not "unhandled".
+      data.catch(() => {});
+      queue.push({ item, data });
     }
   };
   await fill();
@@ -127,6 +140,20 @@ export async function putTree(
 }
 
 async function place(
+  vol: Volume,
+  item: Item,
+  data: Uint8Array | null,
+  progress: Progress,
+  onProgress?: (p: Progress) => void,
+): Promise<number> {
+  try {
+    return await placeOne(vol, item, data, progress, onProgress);
+  } catch (e) {
+    throw hostError(e, item.src);
+  }
+}
+
+async function placeOne(
   vol: Volume,
   item: Item,
   data: Uint8Array | null,
@@ -204,6 +231,13 @@ export async function getTree(
   const progress: Progress = { files: 0, bytes: 0 };
   const dirs: { path: string; mtime: Date; mode: number }[] = [];
   const copy = async (from: string, to: string) => {
+    try {
+      await copyOne(from, to);
+    } catch (e) {
+      throw hostError(e, to);
+    }
+  };
+  const copyOne = async (from: string, to: string) => {
     const info = await vol.lstat(from);
     if (info.isSymlink) {
       await Deno.remove(to).catch(() => {});

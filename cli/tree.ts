@@ -13,6 +13,7 @@ import {
   kindOf,
   openSession,
   parseCount,
+  plural,
   printJson,
   volPath,
 } from "./_common.ts";
@@ -90,7 +91,7 @@ Examples:
     const out = [path];
     draw(tree, !!args.values.size, "", out);
     const c = count(tree);
-    out.push("", `${c.dirs} directories, ${c.files} files`);
+    out.push("", `${plural(c.dirs, "directory", "directories")}, ${plural(c.files, "file")}`);
     console.log(out.join("\n"));
   },
 };

@@ -5,7 +5,15 @@
  */
 
 import { BadKey, Store, unpack } from "../mod.ts";
-import { type Command, expectArgs, human, openSession, printJson, volPath } from "./_common.ts";
+import {
+  type Command,
+  expectArgs,
+  human,
+  openSession,
+  plural,
+  printJson,
+  volPath,
+} from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
 import { packCredential } from "./pack.ts";
 
@@ -44,6 +52,8 @@ Examples:
       onProgress: (p) => bar.update(p.bytes, p.totalBytes),
     }).finally(() => bar.finish());
     if (args.values.json) printJson(p);
-    else console.log(`unpacked ${p.files} files (${human(p.bytes)}) from ${src} into ${path}`);
+    else {console.log(
+        `unpacked ${plural(p.files, "file")} (${human(p.bytes)}) from ${src} into ${path}`,
+      );}
   },
 };

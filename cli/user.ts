@@ -13,8 +13,15 @@ export const command: Command = {
 trove user remove NAME
 trove user list [--json]
 
-Passwords are kept as Argon2id hashes. With users in the store, the WebDAV
-server asks every client to log in (HTTP Basic; use HTTPS off loopback).
+The password comes from --password-file FILE, TROVE_PASSWORD, or a no-echo
+prompt; it has at least 8 characters. Passwords are kept as Argon2id
+hashes. With users in the store, the WebDAV server asks every client to
+log in (HTTP Basic; use HTTPS off loopback).
+
+Options:
+  --read-only            the user may only read
+  --admin                the user may use the admin API (/.trove/api)
+  --password-file FILE   read the password from FILE ("-" for stdin)
 
 Examples:
   trove user add alice --admin
@@ -52,8 +59,15 @@ Examples:
     if (verb === "add") {
       const file = args.values["password-file"] as string | undefined;
       const password = file
-        ? (await Deno.readTextFile(file)).replace(/\r?\n$/, "")
-        : Deno.env.get("TROVE_PASSWORD") ?? await promptSecret(`password for ${name}: `);
+        ? (file === "-"
+          ? await new Response(Deno.stdin.readable).text()
+          : await Deno.readTextFile(file))
+          .replace(/\r?\n$/, "")
+        : Deno.env.get("TROVE_PASSWORD") ??
+          await promptSecret(
+            `password for ${name}: `,
+            "no password given: use --password-file FILE, TROVE_PASSWORD, or a terminal",
+          );
       const u = await store.users.add(name, password, {
         readOnly: !!args.values["read-only"],
         admin: !!args.values.admin,

@@ -37,7 +37,8 @@ scope.onmessage = (e) => {
   }
   scope.postMessage({ ok: true });
   const pass = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  let seen = 0;
+  // Passes asked of an earlier Worker are done: start from the last one.
+  let seen = Atomics.load(ctl, CTL.done);
   while (Atomics.load(ctl, CTL.stop) === 0) {
     Atomics.wait(ctl, CTL.request, seen, 1000);
     const want = Atomics.load(ctl, CTL.request);
@@ -52,6 +53,7 @@ scope.onmessage = (e) => {
       Atomics.store(ctl, CTL.ok, 0);
     }
     Atomics.store(ctl, CTL.done, seen);
+    Atomics.notify(ctl, CTL.done);
   }
   db.close();
   scope.postMessage({ ok: true });

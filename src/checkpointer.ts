@@ -17,6 +17,14 @@ const SOFT_BYTES = 4 << 20;
 /** Pages a metadata-only commit typically dirties (measured: 4 to 8). */
 const PAGES_PER_COMMIT = 8;
 const HARD_BYTES = 256 << 20;
+/**
+ * Past this much estimated log, the writer copies the log itself between
+ * commits (after waiting for a background pass still running), so the log
+ * stays near this size even when a loaded machine starves the Worker.
+ */
+const CATCH_UP_BYTES = 24 << 20;
+/** Longest the writer waits for a background pass before copying itself. */
+const CATCH_UP_WAIT_MS = 2000;
 /** Frames left after a pass up to this size are copied by the writer... */
 const TAIL_BYTES = 2 << 20;
 /** ...once the log is this long: a shorter one may keep growing. */
@@ -37,9 +45,14 @@ export const CTL = {
   stop: 5,
 } as const;
 
+/** A Worker with no pass asked of it for this long is stopped (and restarted on demand). */
+const IDLE_MS = 1000;
+
 /** The background checkpointer of one store connection. */
 export class Checkpointer {
   readonly #db: Db;
+  /** True when passes run on a Worker (SQLite's own checkpoints are off). */
+  #enabled = false;
   #worker: Worker | null = null;
   #ctl = new Int32Array(new SharedArrayBuffer(6 * 4));
   /** Pass last requested; a pass is running while it is not done. */
@@ -49,45 +62,102 @@ export class Checkpointer {
   /** Bytes committed since the WAL was last fully checkpointed (estimate). */
   #pending = 0;
   #pageSize: number;
+  #lastKick = 0;
+  #idleTimer?: ReturnType<typeof setTimeout>;
+  #stopping: Promise<void> | null = null;
+  /** Estimated log size at which the writer next copies the log itself. */
+  #catchUpAt = CATCH_UP_BYTES;
 
   constructor(db: Db) {
     this.#db = db;
     this.#pageSize = Number(db.value("PRAGMA page_size"));
   }
 
-  /** Starts the Worker; on failure SQLite's automatic checkpoints stay on. */
+  /**
+   * Turns SQLite's automatic checkpoints off in favour of the Worker, which
+   * starts with the first pass and stops after {@linkcode IDLE_MS} without
+   * one: an idle store holds no thread, so a script that forgets to close
+   * its store still exits.
+   */
+  // deno-lint-ignore require-await
   async start(): Promise<void> {
     if (this.#db.readOnly || this.#db.path === ":memory:") return;
-    try {
-      const worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      this.#worker = worker;
-      const reply = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
-        worker.onmessage = (e) => resolve(e.data);
-        worker.onerror = (e) => {
-          e.preventDefault();
-          resolve({ ok: false, error: e.message });
-        };
-        worker.postMessage({ path: this.#db.path, control: this.#ctl.buffer });
-      });
-      if (!reply.ok) throw new Error(reply.error);
-      worker.onerror = (e) => {
-        e.preventDefault();
-        this.#fail();
-      };
-      this.#db.exec("PRAGMA wal_autocheckpoint = 0");
-    } catch {
-      this.#fail();
-    }
+    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    this.#enabled = true;
   }
 
+  /** The Worker, started if it is not running; null when it cannot run. */
+  #spawn(): Worker | null {
+    if (this.#worker || !this.#enabled) return this.#worker;
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), {
+        type: "module",
+      });
+    } catch {
+      this.#fail();
+      return null;
+    }
+    Atomics.store(this.#ctl, CTL.stop, 0);
+    worker.onmessage = (e) => {
+      if (!e.data?.ok) this.#fail();
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      this.#fail();
+    };
+    worker.postMessage({ path: this.#db.path, control: this.#ctl.buffer });
+    this.#worker = worker;
+    this.#scheduleIdle();
+    return worker;
+  }
+
+  /** Stops an idle Worker once no pass was asked for in a while. */
+  #scheduleIdle(): void {
+    clearTimeout(this.#idleTimer);
+    const timer = setTimeout(() => {
+      if (!this.#worker) return;
+      if (this.#busy() || Date.now() - this.#lastKick < IDLE_MS) return this.#scheduleIdle();
+      this.#halt().catch(() => {});
+    }, IDLE_MS);
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  /** The Worker could not run: SQLite's own automatic checkpoints take over. */
   #fail(): void {
+    clearTimeout(this.#idleTimer);
     this.#worker?.terminate();
     this.#worker = null;
+    this.#enabled = false;
+    // A pass that never ran counts as done.
+    Atomics.store(this.#ctl, CTL.done, this.#requested);
     try {
       this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
     } catch { /* closed */ }
+  }
+
+  /** Stops the Worker after the pass it runs, closing its connection. */
+  #halt(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const worker = this.#worker;
+      if (!worker) return;
+      clearTimeout(this.#idleTimer);
+      await this.#idle();
+      const closed = new Promise((resolve) => {
+        worker.onmessage = resolve;
+        worker.onerror = (e) => {
+          e.preventDefault();
+          resolve(null);
+        };
+      });
+      Atomics.store(this.#ctl, CTL.stop, 1);
+      Atomics.notify(this.#ctl, CTL.request);
+      await closed;
+      worker.terminate();
+      if (this.#worker === worker) this.#worker = null;
+    })().finally(() => this.#stopping = null);
+    return this.#stopping;
   }
 
   /** True while a requested pass has not finished; settles a finished one. */
@@ -122,7 +192,9 @@ export class Checkpointer {
 
   /** Asks the Worker for a pass unless one is running. */
   #kick(): void {
-    if (!this.#worker || this.#busy()) return;
+    if (!this.#enabled || this.#stopping || this.#busy()) return;
+    if (!this.#spawn()) return;
+    this.#lastKick = Date.now();
     this.#atStart = this.#pending;
     this.#requested++;
     Atomics.store(this.#ctl, CTL.request, this.#requested);
@@ -139,9 +211,26 @@ export class Checkpointer {
    * checkpoint. Every commit also dirties a few metadata pages.
    */
   committed(bytes: number): void {
-    if (!this.#worker) return;
+    if (!this.#enabled) return;
     this.#pending += Math.max(0, bytes) + PAGES_PER_COMMIT * this.#pageSize;
-    if (!this.#busy() && this.#pending >= SOFT_BYTES) this.#kick();
+    if (this.#pending >= this.#catchUpAt) this.#catchUp();
+    else if (!this.#busy() && this.#pending >= SOFT_BYTES) this.#kick();
+  }
+
+  /**
+   * The background passes fell behind (or never reach the log's end under
+   * a busy writer): wait for the one running, then copy what is left on
+   * this connection, so the next commit rewinds the log. Readers in other
+   * processes may still hold frames; then the log rewinds later.
+   */
+  #catchUp(): void {
+    const deadline = Date.now() + CATCH_UP_WAIT_MS;
+    while (this.#worker && this.#busy() && Date.now() < deadline) {
+      Atomics.wait(this.#ctl, CTL.done, Atomics.load(this.#ctl, CTL.done), 50);
+    }
+    if (!this.#busy()) this.#tail();
+    // Frames a reader elsewhere still needs stay: try again a little later.
+    this.#catchUpAt = Math.max(CATCH_UP_BYTES, this.#pending + SOFT_BYTES);
   }
 
   /**
@@ -166,28 +255,15 @@ export class Checkpointer {
 
   /** Waits while the WAL is over its hard limit. */
   async throttle(): Promise<void> {
-    while (this.#worker && this.#pending >= HARD_BYTES) {
+    while (this.#enabled && this.#pending >= HARD_BYTES) {
       this.#kick();
       await this.#idle();
     }
   }
 
-  /** Stops the Worker and closes its connection. */
+  /** Stops the Worker and closes its connection; no pass runs after this. */
   async stop(): Promise<void> {
-    const worker = this.#worker;
-    if (!worker) return;
-    await this.#idle();
-    const closed = new Promise((resolve) => {
-      worker.onmessage = resolve;
-      worker.onerror = (e) => {
-        e.preventDefault();
-        resolve(null);
-      };
-    });
-    Atomics.store(this.#ctl, CTL.stop, 1);
-    Atomics.notify(this.#ctl, CTL.request);
-    await closed;
-    worker.terminate();
-    this.#worker = null;
+    await this.#halt();
+    this.#enabled = false;
   }
 }

@@ -28,7 +28,12 @@ interface Slot {
   busy: number;
   /** Resolves true once the Worker runs, false if it failed to start. */
   ready: Promise<boolean>;
+  /** Set while the Worker closes its connections before it ends. */
+  retiring?: () => void;
 }
+
+/** How long a Worker may take to close its connections before it is ended anyway. */
+const RETIRE_MS = 2000;
 
 const IDLE_MS = 400;
 
@@ -134,6 +139,7 @@ export class CodecPool {
     const slot: Slot = { worker, busy: 0, ready: new Promise((r) => started = r) };
     worker.onmessage = (e) => {
       if (e.data?.ready) started(true);
+      else if (e.data?.closed) slot.retiring?.();
       else this.#reply(e.data);
     };
     worker.onerror = (e) => {
@@ -184,15 +190,45 @@ export class CodecPool {
 
   #stopWorkers(): void {
     if (this.#pending.size > 0) return;
-    for (const s of this.#slots) s.worker.terminate();
+    for (const s of this.#slots) void this.#retire(s);
     this.#slots = [];
   }
 
-  /** Stops every Worker; later calls encode on the calling thread. */
-  close(): void {
+  /**
+   * Ends a Worker after it closed its read-only connections: a connection
+   * left open would keep the store's last close from folding the log into
+   * the file (a pack renamed into place would then miss its last commits).
+   */
+  #retire(slot: Slot): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        slot.worker.terminate();
+        resolve();
+      };
+      const timer = setTimeout(done, RETIRE_MS);
+      slot.retiring = done;
+      try {
+        slot.worker.postMessage({ op: "close" });
+      } catch {
+        done();
+      }
+    });
+  }
+
+  /**
+   * Stops every Worker, once each closed its connections; later calls
+   * encode on the calling thread.
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#idle);
-    for (const s of this.#slots) this.#fail(s, new Error("codec pool closed"));
+    const slots = this.#slots;
     this.#slots = [];
+    for (const [seq, p] of this.#pending) {
+      this.#pending.delete(seq);
+      p.reject(new Error("codec pool closed"));
+    }
+    await Promise.all(slots.map((s) => this.#retire(s)));
   }
 }

@@ -20,7 +20,7 @@
  */
 
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from "node:crypto";
-import { hchacha } from "@noble/ciphers/chacha.js";
+import { hchacha } from "./_deps.ts";
 import { deriveKey } from "./kdf.ts";
 import { registerSealer, type Sealer } from "./codec.ts";
 import { BadKey, Corrupt, InvalidArgument } from "./errors.ts";

@@ -13,7 +13,14 @@ import {
   type SQLOutputValue,
   type StatementSync,
 } from "node:sqlite";
-import { fromSqliteError, InvalidArgument, NotFound, NotSupported, ReadOnly } from "./errors.ts";
+import {
+  Busy,
+  fromSqliteError,
+  InvalidArgument,
+  NotFound,
+  NotSupported,
+  ReadOnly,
+} from "./errors.ts";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 /** A row as `node:sqlite` returns it. */
@@ -310,6 +317,34 @@ export class Db {
       copy.prepare("PRAGMA incremental_vacuum").all();
     } finally {
       copy.close();
+    }
+  }
+
+  /**
+   * Makes a closed store file self-contained: folds its write-ahead log in
+   * and leaves it in rollback-journal mode, so it can be renamed, copied or
+   * opened read-only on its own (Trove switches it back to WAL on its next
+   * writable open). `Busy` when another connection still has it open.
+   */
+  static settle(path: string): void {
+    let raw: DatabaseSync;
+    try {
+      raw = new DatabaseSync(path, { timeout: 5000 });
+    } catch (e) {
+      throw fromSqliteError(e, path);
+    }
+    try {
+      const mode = raw.prepare("PRAGMA journal_mode = DELETE").get() as { journal_mode: string };
+      if (mode.journal_mode !== "delete") {
+        throw new Busy("the store file is still in use elsewhere", path);
+      }
+    } catch (e) {
+      throw fromSqliteError(e, path);
+    } finally {
+      raw.close();
+    }
+    if (fileSize(path + "-wal") !== null) {
+      throw new Busy("the store's write-ahead log could not be folded into it", path);
     }
   }
 

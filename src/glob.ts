@@ -40,7 +40,8 @@ export function globToRegExp(glob: string): RegExp {
         if (before && (j === g.length || g[j] === "/")) {
           // "/**/" matches "/" or "/any/depth/"; a trailing "/**" anything below.
           if (j === g.length) {
-            re = re.endsWith("/") ? re.slice(0, -1) + "(?:/.*)?" : re + ".*";
+            // The "/" before "**" is already in `re`, escaped as "\/".
+            re = re.endsWith("\\/") ? re.slice(0, -2) + "(?:/.*)?" : re + ".*";
           } else {
             re += "(?:[^/]+/)*";
             j++;

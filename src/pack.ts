@@ -11,6 +11,7 @@
  */
 
 import { AlreadyExists, NotFound } from "./errors.ts";
+import { Db } from "./db.ts";
 import { normalizePath } from "./paths.ts";
 import { Store } from "./store.ts";
 import type { Credential, DirEntryPlus, FileInfo, VolumeOptions } from "./types.ts";
@@ -261,6 +262,8 @@ export async function pack(
       const name = normalizePath(path).split("/").pop()!;
       return await copyAcross(vol, path, packed, `/${name}`, options);
     })();
+    // One self-contained file: its log folded in before it takes its name.
+    Db.settle(tmp);
     await Deno.rename(tmp, dest);
     return progress;
   } catch (e) {

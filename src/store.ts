@@ -207,7 +207,7 @@ export class Store implements AsyncDisposable {
       }
       return store;
     } catch (e) {
-      core?.pool.close();
+      await core?.pool.close();
       await core?.checkpointer.stop().catch(() => {});
       db.close();
       throw e;
@@ -678,7 +678,7 @@ export class Store implements AsyncDisposable {
     } catch (e) {
       errors.push(e);
     }
-    core.pool.close();
+    await core.pool.close();
     await core.checkpointer.stop().catch((e) => errors.push(e));
     core.db.close();
     if (errors.length > 0) throw errors[0];

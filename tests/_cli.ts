@@ -7,11 +7,20 @@
 const ROOT = new URL("../", import.meta.url).pathname;
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
 
-/** The `deno` arguments of a task, with the entry point made absolute. */
-export function taskArgs(task: string): string[] {
+/**
+ * The `deno` arguments of a task, with the entry point made absolute and
+ * `$NAME` expanded as `deno task` would (`$INIT_CWD`, the directory the task
+ * was started from, is the child's `cwd` here).
+ */
+export function taskArgs(task: string, cwd = "."): string[] {
   const words = (config.tasks[task] as string).split(/\s+/);
   if (words[0] !== "deno") throw new Error(`task ${task} does not start with deno`);
-  return words.slice(1).map((w) => (w.endsWith(".ts") ? ROOT + w : w));
+  return words.slice(1).map((w) =>
+    w.endsWith(".ts") ? ROOT + w : w.replace(
+      /\$([A-Z_]+)/g,
+      (_, name: string) => name === "INIT_CWD" ? cwd : Deno.env.get(name) ?? "",
+    )
+  );
 }
 
 /** What a CLI run printed and returned. */
@@ -29,7 +38,7 @@ export async function trove(
   options: { input?: Uint8Array | string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs("trove"), ...args],
+    args: [...taskArgs("trove", cwd), ...args],
     cwd,
     env: { TROVE_NO_PROGRESS: "", ...options.env },
     stdin: options.input !== undefined ? "piped" : "null",

@@ -171,3 +171,19 @@ export async function waitForLine(
     reader.releaseLock();
   }
 }
+
+/** Processes that keep every core busy until disposed, as on a loaded machine. */
+export function cpuLoad(n = navigator.hardwareConcurrency + 1): AsyncDisposable {
+  const children = Array.from({ length: n }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["eval", "while (true) crypto.getRandomValues(new Uint8Array(65536));"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn());
+  return {
+    async [Symbol.asyncDispose]() {
+      for (const c of children) c.kill("SIGKILL");
+      await Promise.all(children.map((c) => c.status));
+    },
+  };
+}

@@ -47,7 +47,7 @@ export async function startMount(
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs("mount"), "mnt", "--store", "store.trove", ...extra],
+    args: [...taskArgs("mount", dir), "mnt", "--store", "store.trove", ...extra],
     cwd: dir,
     env,
     stdout: "piped",

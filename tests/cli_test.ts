@@ -390,5 +390,6 @@ Deno.test("cli: serve answers WebDAV on the address it prints", async () => {
   }
   assertEquals((await troveOk(d, ["cat", "/new.txt"])).stdout, "made over http");
   assertEquals((await trove(d, ["serve", "--all", "--volume", "default"])).code, 2);
-  assertEquals((await trove(d, ["serve", "--volume", "nope", "--listen", "127.0.0.1:0"])).code, 2);
+  // A missing volume is NotFound here as everywhere (exit 3), not a usage error.
+  assertEquals((await trove(d, ["serve", "--volume", "nope", "--listen", "127.0.0.1:0"])).code, 3);
 });

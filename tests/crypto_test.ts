@@ -1,5 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
-import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { xchacha20poly1305 } from "../src/_deps.ts";
 import { assert, assertEquals, assertNotEquals, assertRejects, assertThrows } from "./_assert.ts";
 import {
   BadKey,

@@ -1,7 +1,15 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { AlreadyExists, InvalidArgument, NotFound, NotSupported, ReadOnly, Store } from "../mod.ts";
-import { digest, ignoreWithout, randomBytes, run, tempDir, tempStore } from "./_helpers.ts";
+import {
+  cpuLoad,
+  digest,
+  ignoreWithout,
+  randomBytes,
+  run,
+  tempDir,
+  tempStore,
+} from "./_helpers.ts";
 
 Deno.test("a store persists across close and reopen", async () => {
   await using t = await tempStore();
@@ -180,17 +188,20 @@ Deno.test("a store at an older format version migrates forward on a writable ope
   check.close();
 });
 
-Deno.test("the write-ahead log stays bounded through thousands of small commits", async () => {
+Deno.test("the write-ahead log stays bounded through thousands of small commits, even under load", async () => {
   await using s = await tempStore();
   const v = await s.store.volume();
   await v.mkdir("/d");
   const data = randomBytes(4096);
   let peak = 0;
+  // Busy cores starve the background checkpointer: the bound must not
+  // depend on it keeping up.
+  await using _load = cpuLoad();
   for (let i = 0; i < 3000; i++) {
     data[0] = i & 255;
     data[1] = i >> 8;
     await v.writeFile(`/d/f${i}`, data);
-    if (i % 250 === 249) peak = Math.max(peak, Deno.statSync(`${s.path}-wal`).size);
+    if (i % 50 === 49) peak = Math.max(peak, Deno.statSync(`${s.path}-wal`).size);
   }
   // Each commit appends about 10 pages of 16 KiB; without checkpoints that
   // reach the end of the log, 3000 commits leave it near 450 MiB.
