@@ -126,6 +126,29 @@ export function reap(
   });
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The path of a node of a plaintext volume, for reports; null when its
+ * names are sealed (an encrypted volume) or it is linked nowhere.
+ */
+function nodePath(db: Db, node: number): string | null {
+  const names: string[] = [];
+  let cur = node;
+  for (let depth = 0; depth < 4096; depth++) {
+    const r = db.get<{ parent: number; key: Uint8Array; name: Uint8Array | null; root: number }>(
+      `SELECT e.parent, e.key, e.name, v.root FROM entries e JOIN nodes p ON p.id = e.parent
+       JOIN volumes v ON v.id = p.volume WHERE e.node = ? LIMIT 1`,
+      cur,
+    );
+    if (!r || r.name !== null) return null;
+    names.push(decoder.decode(r.key));
+    if (r.parent === r.root) return "/" + names.reverse().join("/");
+    cur = r.parent;
+  }
+  return null;
+}
+
 function fileBytes(db: Db): number {
   return count(db, "PRAGMA page_count") * count(db, "PRAGMA page_size");
 }
@@ -459,10 +482,10 @@ export function check(
             `SELECT DISTINCT v.node FROM extents e JOIN versions v ON v.id = e.version
              WHERE e.chunk = ? LIMIT 10`,
             r.id,
-          ).map((f) => f.node);
+          ).map((f) => nodePath(db, f.node) ?? `node ${f.node}`);
           add(
             "corrupt-chunk",
-            `chunk ${r.id} is corrupt (${e.message}); used by nodes ${files.join(", ")}`,
+            `chunk ${r.id} is corrupt (${e.message}); used by ${files.join(", ")}`,
           );
         }
         chunksVerified++;
