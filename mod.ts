@@ -24,12 +24,12 @@
  * @module
  */
 
-export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store.ts";
-export { NodeApi, Volume } from "./src/volume.ts";
-export { FileHandle, SeekMode } from "./src/handle.ts";
-export { MAX_FILE_SIZE } from "./src/content.ts";
-export { generateKeyFile } from "./src/crypto.ts";
-export { globToRegExp } from "./src/glob.ts";
+export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store/store.ts";
+export { NodeApi, Volume } from "./src/volume/volume.ts";
+export { FileHandle, SeekMode } from "./src/volume/handle.ts";
+export { MAX_FILE_SIZE } from "./src/content/file_content.ts";
+export { generateKeyFile } from "./src/crypto/crypto.ts";
+export { globToRegExp } from "./src/volume/glob.ts";
 export {
   copyAcross,
   pack,
@@ -39,10 +39,10 @@ export {
   treeBytes,
   unpack,
   type UnpackOptions,
-} from "./src/pack.ts";
-export type { LockInfo, LockRequest, Locks } from "./src/locks.ts";
-export type { UserInfo, UserOptions, Users } from "./src/users.ts";
-export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check.ts";
+} from "./src/transfer/pack.ts";
+export type { LockInfo, LockRequest, Locks } from "./src/locks/locks.ts";
+export type { UserInfo, UserOptions, Users } from "./src/store/users.ts";
+export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check/check.ts";
 export type {
   CopyOptions,
   CreateVolumeOptions,

@@ -7,7 +7,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
-import "./crypto.ts"; // registers the sealer for encrypted volumes
+import "../crypto/crypto.ts"; // registers the sealer for encrypted volumes
 
 /**
  * Encode the first `len` bytes of `buf`, load chunk `chunk` and decode it,

@@ -20,7 +20,7 @@ import {
   NotFound,
   NotSupported,
   ReadOnly,
-} from "./errors.ts";
+} from "../errors.ts";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 
 /** A row as `node:sqlite` returns it. */

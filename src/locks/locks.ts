@@ -12,10 +12,10 @@
  * @module
  */
 
-import type { Core } from "./core.ts";
-import { Locked, NotFound } from "./errors.ts";
-import type { MetaCodec } from "./names.ts";
-import { normalizePath, splitPath } from "./paths.ts";
+import type { Core } from "../core/core.ts";
+import { Locked, NotFound } from "../errors.ts";
+import type { MetaCodec } from "../crypto/meta.ts";
+import { normalizePath, splitPath } from "../paths.ts";
 
 /** A lock as `Volume.locks` reports it. */
 export interface LockInfo {

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Core } from "./core.ts";
-import { nowNs } from "./core.ts";
-import type { Db } from "./db.ts";
+import type { Core } from "../core/core.ts";
+import { nowNs } from "../core/core.ts";
+import type { Db } from "../db/db.ts";
 import {
   AlreadyExists,
   FilesystemLoop,
@@ -21,11 +21,11 @@ import {
   NotEmpty,
   NotFound,
   PermissionDenied,
-} from "./errors.ts";
-import type { MetaCodec } from "./names.ts";
-import { checkName, MAX_PATH_BYTES, splitPath, utf8Length } from "./paths.ts";
-import { Kind } from "./schema.ts";
-import type { DirEntry, FileInfo, SetAttributes } from "./types.ts";
+} from "../errors.ts";
+import type { MetaCodec } from "../crypto/meta.ts";
+import { checkName, MAX_PATH_BYTES, splitPath, utf8Length } from "../paths.ts";
+import { Kind } from "../db/schema.ts";
+import type { DirEntry, FileInfo, SetAttributes } from "../types.ts";
 
 /** A `nodes` row. */
 export interface NodeRow {

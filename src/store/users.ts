@@ -7,9 +7,9 @@
  * @module
  */
 
-import { hashPassword, verifyPassword } from "./kdf.ts";
-import type { Core } from "./core.ts";
-import { AlreadyExists, InvalidArgument, NotFound, ReadOnly } from "./errors.ts";
+import { hashPassword, verifyPassword } from "../crypto/kdf.ts";
+import type { Core } from "../core/core.ts";
+import { AlreadyExists, InvalidArgument, NotFound, ReadOnly } from "../errors.ts";
 
 /** A user (no secrets). */
 export interface UserInfo {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { InvalidArgument } from "./errors.ts";
+import { InvalidArgument } from "../errors.ts";
 
 function escapeRegExp(c: string): string {
   return /[\\^$.*+?()[\]{}|/]/.test(c) ? "\\" + c : c;

@@ -10,12 +10,12 @@
  * @module
  */
 
-import { AlreadyExists, NotFound } from "./errors.ts";
-import { Db } from "./db.ts";
-import { normalizePath } from "./paths.ts";
-import { Store } from "./store.ts";
-import type { Credential, DirEntryPlus, FileInfo, VolumeOptions } from "./types.ts";
-import type { Volume } from "./volume.ts";
+import { AlreadyExists, NotFound } from "../errors.ts";
+import { Db } from "../db/db.ts";
+import { normalizePath } from "../paths.ts";
+import { Store } from "../store/store.ts";
+import type { Credential, DirEntryPlus, FileInfo, VolumeOptions } from "../types.ts";
+import type { Volume } from "../volume/volume.ts";
 
 /** Running totals of a pack, unpack or tree copy. */
 export interface TransferProgress {

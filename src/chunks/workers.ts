@@ -7,7 +7,7 @@
  */
 
 import { ChunkCodec, type CodecConfig, type EncodedChunk } from "./codec.ts";
-import { Corrupt, TroveError } from "./errors.ts";
+import { Corrupt, TroveError } from "../errors.ts";
 
 /** An encoded chunk and the buffer it was encoded from, handed back. */
 export interface Encoded {

@@ -7,11 +7,11 @@
  * @module
  */
 
-import type { ChunkCodec } from "./codec.ts";
-import type { Core } from "./core.ts";
-import type { Db } from "./db.ts";
-import { Corrupt } from "./errors.ts";
-import { Kind } from "./schema.ts";
+import type { ChunkCodec } from "../chunks/codec.ts";
+import type { Core } from "../core/core.ts";
+import type { Db } from "../db/db.ts";
+import { Corrupt } from "../errors.ts";
+import { Kind } from "../db/schema.ts";
 
 /** One finding of `Store.check`. */
 export interface CheckProblem {

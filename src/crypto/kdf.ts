@@ -6,7 +6,7 @@
  * @module
  */
 
-import { argon2id, argon2Verify } from "./_deps.ts";
+import { argon2id, argon2Verify } from "../_deps.ts";
 
 async function inWorker<T>(message: unknown, fallback: () => Promise<T>): Promise<T> {
   let worker: Worker;

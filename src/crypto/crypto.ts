@@ -20,11 +20,11 @@
  */
 
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from "node:crypto";
-import { hchacha } from "./_deps.ts";
+import { hchacha } from "../_deps.ts";
 import { deriveKey } from "./kdf.ts";
-import { registerSealer, type Sealer } from "./codec.ts";
-import { BadKey, Corrupt, InvalidArgument } from "./errors.ts";
-import type { MetaCodec } from "./names.ts";
+import { registerSealer, type Sealer } from "../chunks/codec.ts";
+import { BadKey, Corrupt, InvalidArgument } from "../errors.ts";
+import type { MetaCodec } from "./meta.ts";
 
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
 const NONCE = 24;

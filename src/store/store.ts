@@ -5,10 +5,17 @@
  * @module
  */
 
-import { check, type CheckOptions, type CheckReport, gc, type GcReport, reap } from "./check.ts";
-import { ChunkCodec, type CodecConfig } from "./codec.ts";
-import { Core, type CoreOptions, nowNs } from "./core.ts";
-import { Db, type DbOptions } from "./db.ts";
+import {
+  check,
+  type CheckOptions,
+  type CheckReport,
+  gc,
+  type GcReport,
+  reap,
+} from "../check/check.ts";
+import { ChunkCodec, type CodecConfig } from "../chunks/codec.ts";
+import { Core, type CoreOptions, nowNs } from "../core/core.ts";
+import { Db, type DbOptions } from "../db/db.ts";
 import {
   AlreadyExists,
   BadKey,
@@ -18,7 +25,7 @@ import {
   NotFound,
   NotSupported,
   ReadOnly,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   type Credential,
   DEFAULT_KDF,
@@ -28,20 +35,20 @@ import {
   type Subkeys,
   subkeys,
   unlock,
-} from "./crypto.ts";
-import type { MetaCodec } from "./names.ts";
-import { plainMeta } from "./names.ts";
-import { Kind } from "./schema.ts";
-import { Tree, type VolumeRecord } from "./tree.ts";
+} from "../crypto/crypto.ts";
+import type { MetaCodec } from "../crypto/meta.ts";
+import { plainMeta } from "../crypto/meta.ts";
+import { Kind } from "../db/schema.ts";
+import { Tree, type VolumeRecord } from "../tree/tree.ts";
 import type {
   CreateVolumeOptions,
   KdfOptions,
   KeySlotInfo,
   VolumeOptions,
   VolumeSummary,
-} from "./types.ts";
+} from "../types.ts";
 import { Users } from "./users.ts";
-import { Volume } from "./volume.ts";
+import { Volume } from "../volume/volume.ts";
 
 /** Options of {@linkcode Store.open}. */
 export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create"> {
@@ -154,7 +161,7 @@ function credentialOf(
  *
  * @example Open (or create) a store and write a file
  * ```ts
- * import { Store } from "../mod.ts";
+ * import { Store } from "../../mod.ts";
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
  * await Deno.remove(path);
  * await using store = await Store.open(path, { create: true });

@@ -10,11 +10,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { statfsSync } from "node:fs";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
-import { ChunkCache } from "./chunks.ts";
-import { CodecPool } from "./codec_pool.ts";
-import { Checkpointer } from "./checkpointer.ts";
-import type { Db } from "./db.ts";
-import { QuotaExceeded } from "./errors.ts";
+import { ChunkCache } from "../chunks/pool.ts";
+import { CodecPool } from "../chunks/workers.ts";
+import { Checkpointer } from "../db/checkpointer.ts";
+import type { Db } from "../db/db.ts";
+import { QuotaExceeded } from "../errors.ts";
 
 /** Tunables of an open store. */
 export interface CoreOptions {

@@ -12,9 +12,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { loadChunk, putChunk } from "./chunks.ts";
-import type { ChunkCodec, EncodedChunk } from "./codec.ts";
-import { noteAllocation, nowNs } from "./core.ts";
+import { loadChunk, putChunk } from "../chunks/pool.ts";
+import type { ChunkCodec, EncodedChunk } from "../chunks/codec.ts";
+import { noteAllocation, nowNs } from "../core/core.ts";
 import {
   Busy,
   FileTooLarge,
@@ -22,8 +22,8 @@ import {
   NotFound,
   NotSupported,
   QuotaExceeded,
-} from "./errors.ts";
-import type { Tree } from "./tree.ts";
+} from "../errors.ts";
+import type { Tree } from "../tree/tree.ts";
 
 /** Encoded chunks worth one staging transaction. */
 const STAGE_BATCH = 8 << 20;

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { FileContent } from "./content.ts";
-import { InvalidArgument, PermissionDenied, withPath } from "./errors.ts";
-import type { FileInfo } from "./types.ts";
+import type { FileContent } from "../content/file_content.ts";
+import { InvalidArgument, PermissionDenied, withPath } from "../errors.ts";
+import type { FileInfo } from "../types.ts";
 
 /** Where `seek` counts from; the same values as `Deno.SeekMode`. */
 export enum SeekMode {

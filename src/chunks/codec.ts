@@ -8,8 +8,8 @@
 
 import { createHash, createHmac } from "node:crypto";
 import * as zlib from "node:zlib";
-import { Corrupt } from "./errors.ts";
-import { Codec } from "./schema.ts";
+import { Corrupt } from "../errors.ts";
+import { Codec } from "../db/schema.ts";
 
 /**
  * Seals and opens stored chunk bytes. The encryption layer provides one;

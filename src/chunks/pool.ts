@@ -7,9 +7,9 @@
  */
 
 import type { ChunkCodec, EncodedChunk } from "./codec.ts";
-import type { Db } from "./db.ts";
-import { noteAllocation } from "./core.ts";
-import { Corrupt } from "./errors.ts";
+import type { Db } from "../db/db.ts";
+import { noteAllocation } from "../core/core.ts";
+import { Corrupt } from "../errors.ts";
 
 /**
  * Stored chunks up to this size live in their `chunks` row; bigger ones in

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { hasChunk } from "./chunks.ts";
-import type { ChunkCodec } from "./codec.ts";
+import { hasChunk } from "../chunks/pool.ts";
+import type { ChunkCodec } from "../chunks/codec.ts";
 import {
   commitChunks,
   commitCopy,
@@ -16,9 +16,9 @@ import {
   INLINE_ENCODE_BYTES,
   MAX_FILE_SIZE,
   tooLarge,
-} from "./content.ts";
-import type { Core } from "./core.ts";
-import { nowNs } from "./core.ts";
+} from "../content/file_content.ts";
+import type { Core } from "../core/core.ts";
+import { nowNs } from "../core/core.ts";
 import {
   AlreadyExists,
   InvalidArgument,
@@ -27,13 +27,13 @@ import {
   NotFound,
   ReadOnly,
   withPath,
-} from "./errors.ts";
+} from "../errors.ts";
 import { globBase, globToRegExp, isLiteralGlob } from "./glob.ts";
 import { FileHandle, type HandleMode } from "./handle.ts";
-import { Locks } from "./locks.ts";
-import { joinPath, normalizePath, splitPath } from "./paths.ts";
-import { Kind } from "./schema.ts";
-import type { CreateOptions, NodeRow, Tree } from "./tree.ts";
+import { Locks } from "../locks/locks.ts";
+import { joinPath, normalizePath, splitPath } from "../paths.ts";
+import { Kind } from "../db/schema.ts";
+import type { CreateOptions, NodeRow, Tree } from "../tree/tree.ts";
 import type {
   CopyOptions,
   DirEntry,
@@ -51,7 +51,7 @@ import type {
   WalkOptions,
   WriteFileOptions,
   XattrOptions,
-} from "./types.ts";
+} from "../types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -256,7 +256,7 @@ export class Volume {
    *
    * @example
    * ```ts
-   * import { Store } from "../mod.ts";
+   * import { Store } from "../../mod.ts";
    * const path = await Deno.makeTempFile({ suffix: ".trove" });
    * await Deno.remove(path);
    * await using store = await Store.open(path, { create: true });
@@ -360,7 +360,7 @@ export class Volume {
    *
    * @example
    * ```ts
-   * import { Store } from "../mod.ts";
+   * import { Store } from "../../mod.ts";
    * const path = await Deno.makeTempFile({ suffix: ".trove" });
    * await Deno.remove(path);
    * await using store = await Store.open(path, { create: true });
@@ -402,7 +402,7 @@ export class Volume {
    *
    * @example
    * ```ts
-   * import { Store } from "../mod.ts";
+   * import { Store } from "../../mod.ts";
    * const path = await Deno.makeTempFile({ suffix: ".trove" });
    * await Deno.remove(path);
    * await using store = await Store.open(path, { create: true });
@@ -811,7 +811,7 @@ export class Volume {
    *
    * @example
    * ```ts
-   * import { Store } from "../mod.ts";
+   * import { Store } from "../../mod.ts";
    * const path = await Deno.makeTempFile({ suffix: ".trove" });
    * await Deno.remove(path);
    * await using store = await Store.open(path, { create: true });
