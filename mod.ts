@@ -25,10 +25,30 @@
  */
 
 export { Store, type StoreOptions, VOLUME_DEFAULTS } from "./src/store/store.ts";
-export { NodeApi, Volume } from "./src/volume/volume.ts";
+export { Volume } from "./src/volume/volume.ts";
+export { NodeApi } from "./src/volume/nodes.ts";
+export {
+  type ByNode,
+  type ChangeSource,
+  type ExtendedAttributes,
+  type FileSystem,
+  hasChanges,
+  hasLocks,
+  hasNodes,
+  hasVersions,
+  hasXattrs,
+  type Lockable,
+  type LockSystem,
+  type NewNodeOptions,
+  type NodeOperations,
+  type Versioned,
+} from "./src/volume/api.ts";
 export { FileHandle, SeekMode } from "./src/volume/handle.ts";
-export { MAX_FILE_SIZE } from "./src/content/file_content.ts";
-export { generateKeyFile } from "./src/crypto/crypto.ts";
+export { MAX_FILE_SIZE } from "./src/content/limits.ts";
+export { type Clock, ManualClock } from "./src/clock.ts";
+export type { ChangeKind, ChangeRecord } from "./src/feed/feed.ts";
+export type { ChunkBackend } from "./src/chunks/api.ts";
+export { generateKeyFile } from "./src/crypto/keys.ts";
 export { globToRegExp } from "./src/volume/glob.ts";
 export {
   copyAcross,
@@ -42,7 +62,8 @@ export {
 } from "./src/transfer/pack.ts";
 export type { LockInfo, LockRequest, Locks } from "./src/locks/locks.ts";
 export type { UserInfo, UserOptions, Users } from "./src/store/users.ts";
-export type { CheckOptions, CheckProblem, CheckReport, GcReport } from "./src/check/check.ts";
+export type { CheckOptions, CheckProblem, CheckReport } from "./src/check/check.ts";
+export type { GcReport } from "./src/check/gc.ts";
 export type {
   CopyOptions,
   CreateVolumeOptions,

@@ -222,7 +222,8 @@ export class TroveFs implements LowLevelHandlers {
       if ((mode & S_IFMT) !== S_IFREG) {
         throw new NotSupported("only regular files can be made with mknod", name);
       }
-      const info = await this.#nodes.create(this.#id(parent), name, "file", {
+      const info = await this.#nodes.create(this.#id(parent), name, {
+        kind: "file",
         mode: mode & 0o7777,
         uid,
         gid,
@@ -234,7 +235,8 @@ export class TroveFs implements LowLevelHandlers {
   mkdir(r: Request, parent: bigint, name: string, mode: number): void {
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, "directory", {
+      const info = await this.#nodes.create(this.#id(parent), name, {
+        kind: "directory",
         mode: mode & 0o7777,
         uid,
         gid,
@@ -260,7 +262,8 @@ export class TroveFs implements LowLevelHandlers {
   symlink(r: Request, target: string, parent: bigint, name: string): void {
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, "symlink", {
+      const info = await this.#nodes.create(this.#id(parent), name, {
+        kind: "symlink",
         target,
         uid,
         gid,
@@ -281,7 +284,8 @@ export class TroveFs implements LowLevelHandlers {
       if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
         throw new InvalidArgument(`unsupported rename flags ${flags}`, name);
       }
-      await this.#nodes.rename(this.#id(parent), name, this.#id(newParent), newName, {
+      const from = { dir: this.#id(parent), name };
+      await this.#nodes.rename(from, { dir: this.#id(newParent), name: newName }, {
         noReplace: (flags & RENAME_NOREPLACE) !== 0,
         exchange: (flags & RENAME_EXCHANGE) !== 0,
       });
@@ -291,7 +295,10 @@ export class TroveFs implements LowLevelHandlers {
 
   link(r: Request, ino: bigint, newParent: bigint, newName: string): void {
     this.#run(r, async () => {
-      const info = await this.#nodes.link(this.#id(ino), this.#id(newParent), newName);
+      const info = await this.#nodes.link(this.#id(ino), {
+        dir: this.#id(newParent),
+        name: newName,
+      });
       r.entry(this.#attr(info), this.#ttl);
     });
   }
@@ -326,7 +333,8 @@ export class TroveFs implements LowLevelHandlers {
     const { flags } = r.fileInfo();
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, "file", {
+      const info = await this.#nodes.create(this.#id(parent), name, {
+        kind: "file",
         mode: mode & 0o7777,
         uid,
         gid,

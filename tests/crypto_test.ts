@@ -10,7 +10,7 @@ import {
   Store,
   type Volume,
 } from "../mod.ts";
-import { open, seal } from "../src/crypto/crypto.ts";
+import { open, seal } from "../src/crypto/aead.ts";
 import {
   ignoreWithout,
   randomBytes,

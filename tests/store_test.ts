@@ -1,4 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
+import { SCHEMA_VERSION } from "../src/store/rooms.ts";
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { AlreadyExists, InvalidArgument, NotFound, NotSupported, ReadOnly, Store } from "../mod.ts";
 import {
@@ -157,7 +158,7 @@ Deno.test({
     ]);
     assertEquals(stdout.trim().split("\n"), [
       String(0x54524f56),
-      "3",
+      String(SCHEMA_VERSION),
       "ok",
       "default",
       "hello.txt",
@@ -184,7 +185,7 @@ Deno.test("a store at an older format version migrates forward on a writable ope
   });
   assert((await upgraded.check()).ok);
   const check = new DatabaseSync(t.path, { readOnly: true });
-  assertEquals(check.prepare("PRAGMA user_version").get()?.user_version, 3);
+  assertEquals(check.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
   check.close();
 });
 
@@ -209,4 +210,31 @@ Deno.test("the write-ahead log stays bounded through thousands of small commits,
   let n = 0;
   for await (const _ of v.readDir("/d")) n++;
   assertEquals(n, 3000);
+});
+
+Deno.test("a store written by the previous release (format 3) opens, migrates and works", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/old.trove`;
+  await Deno.copyFile(new URL("./fixtures/format3.trove", import.meta.url), path);
+  await using store = await Store.open(path);
+  const vol = await store.volume();
+  assertEquals(await vol.readTextFile("/docs/plan.md"), "# Plan, revised\n");
+  assertEquals((await vol.versions("/docs/plan.md")).length, 2);
+  assertEquals(new TextDecoder().decode(await vol.getXattr("/docs/plan.md", "user.note")), "kept");
+  assertEquals(await vol.readLink("/docs/link"), "plan.md");
+  assertEquals((await vol.readFile("/docs/old/big.bin"))[299_999], (299_999 * 7) & 255);
+  assertEquals((await vol.locks.covering("/docs/plan.md"))[0].owner, "me");
+  const vault = await store.volume("vault", { passphrase: "format three" });
+  assertEquals(await vault.readTextFile("/secret.txt"), "sealed");
+  // The new format's rules hold for old rows: removing a tree frees its chunks.
+  await vol.remove("/docs", { recursive: true });
+  assertEquals((await vol.info()).chunks, 0);
+  const kinds = new Set<string>();
+  for await (const c of vol.changes()) c.kinds.forEach((k) => kinds.add(k));
+  assert(kinds.has("names"), [...kinds].join());
+  const report = await store.check({ verify: true });
+  assert(report.ok, JSON.stringify(report.problems));
+  const raw = new DatabaseSync(path, { readOnly: true });
+  assertEquals(raw.prepare("PRAGMA user_version").get()?.user_version, SCHEMA_VERSION);
+  raw.close();
 });

@@ -9,7 +9,10 @@
 import { createHash, createHmac } from "node:crypto";
 import * as zlib from "node:zlib";
 import { Corrupt } from "../errors.ts";
-import { Codec } from "../db/schema.ts";
+import type { ChunkMeta } from "./api.ts";
+
+/** Bits of `chunks.codec`: how a chunk's stored bytes were made. */
+export const Codec = { Zstd: 1, Sealed: 2 } as const;
 
 /**
  * Seals and opens stored chunk bytes. The encryption layer provides one;
@@ -97,7 +100,7 @@ export class ChunkCodec {
    * const codec = new ChunkCodec({ id: "v1", level: 3, volumeId: 1 });
    * const plain = new TextEncoder().encode("hello ".repeat(100));
    * const enc = codec.encode(plain);
-   * const back = codec.decode(enc.data, enc.codec, enc.hash, enc.size, enc.crc, true);
+   * const back = codec.decode(enc.data, enc, { rehash: true });
    * console.assert(back.length === plain.length && enc.data.length < plain.length);
    * ```
    */
@@ -186,14 +189,8 @@ export class ChunkCodec {
    * also by recomputing the chunk id. Any mismatch is {@linkcode Corrupt};
    * wrong bytes are never returned.
    */
-  decode(
-    data: Uint8Array,
-    codec: number,
-    hash: Uint8Array,
-    size: number,
-    crc: number | null,
-    rehash: boolean,
-  ): Uint8Array {
+  decode(data: Uint8Array, meta: ChunkMeta, options: { rehash?: boolean } = {}): Uint8Array {
+    const { codec, hash, size, crc } = meta;
     let plain = data;
     if (codec & Codec.Sealed) {
       if (!this.#sealer) throw new Corrupt("chunk is sealed but the volume has no key");
@@ -217,7 +214,7 @@ export class ChunkCodec {
     if (crc === null && !(codec & Codec.Sealed)) {
       throw new Corrupt("chunk has neither a checksum nor a seal");
     }
-    if (rehash && !this.config.noDedup && !equal(this.hash(plain), hash)) {
+    if (options.rehash && !this.config.noDedup && !equal(this.hash(plain), hash)) {
       throw new Corrupt("chunk does not match its id");
     }
     return plain;

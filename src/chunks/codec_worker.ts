@@ -1,13 +1,18 @@
 /**
- * A codec Worker: encodes chunks off the main thread. Messages carry the
- * volume's {@linkcode CodecConfig}; codecs are cached by its id.
+ * A codec Worker: encodes chunks off the main thread, and loads and decodes
+ * chunks ahead of sequential readers. It reads the chunk index and the
+ * chunk backend through the same functions as the main thread, over its own
+ * read-only connection. Messages carry the volume's {@linkcode CodecConfig};
+ * codecs are cached by its id.
  *
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Db } from "../db/db.ts";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
-import "../crypto/crypto.ts"; // registers the sealer for encrypted volumes
+import { hasChunk, storedChunk } from "./pool.ts";
+import { SqliteChunkBackend } from "./sqlite_backend.ts";
+import "../crypto/aead.ts"; // registers the sealer for encrypted volumes
 
 /**
  * Encode the first `len` bytes of `buf`, load chunk `chunk` and decode it,
@@ -30,31 +35,23 @@ const scope = self as unknown as {
 const codecs = new Map<string, ChunkCodec>();
 
 interface Reader {
-  db: DatabaseSync;
-  known: StatementSync;
-  load: StatementSync;
+  db: Db;
+  backend: SqliteChunkBackend;
 }
 const readers = new Map<string, Reader | null>();
 
 /**
- * A read-only connection to the store, to skip compressing chunks the
- * volume holds already (a hint: the main thread re-encodes if the chunk is
- * gone by the time it stores) and to load chunks for read-ahead.
+ * A read-only view of the store, to skip compressing chunks the volume
+ * holds already (a hint: the main thread re-encodes if the chunk is gone by
+ * the time it stores) and to load chunks for read-ahead.
  */
 function reader(config: CodecConfig): Reader | null {
   if (!config.storePath) return null;
   let r = readers.get(config.storePath);
   if (r === undefined) {
     try {
-      const db = new DatabaseSync(config.storePath, { readOnly: true, timeout: 1000 });
-      r = {
-        db,
-        known: db.prepare("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?"),
-        load: db.prepare(
-          `SELECT c.volume, c.size, c.codec, c.hash, c.crc, IFNULL(c.data, d.data) AS data
-           FROM chunks c LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?`,
-        ),
-      };
+      const db = Db.openReader(config.storePath);
+      r = { db, backend: new SqliteChunkBackend(db) };
     } catch {
       r = null;
     }
@@ -68,20 +65,26 @@ function known(config: CodecConfig): ((hash: Uint8Array) => boolean) | undefined
   if (!r) return undefined;
   return (hash) => {
     try {
-      return r.known.get(config.volumeId, hash) !== undefined;
+      return hasChunk(r.db, config.volumeId, hash);
     } catch {
       return false;
     }
   };
 }
 
-interface Row {
-  volume: number;
-  size: number;
-  codec: number;
-  hash: Uint8Array;
-  crc: number | null;
-  data: Uint8Array | null;
+/** Chunk `id` decoded, or null when this connection cannot see it (not committed yet). */
+function load(codec: ChunkCodec, config: CodecConfig, id: number): Uint8Array | null {
+  const r = reader(config);
+  if (!r) return null;
+  let found: ReturnType<typeof storedChunk>;
+  try {
+    found = storedChunk(r.db, r.backend, id);
+  } catch {
+    return null; // the main thread decodes it itself, and reports
+  }
+  if (found.row.volume !== config.volumeId) return null;
+  const plain = codec.decode(found.data, found.row);
+  return plain.byteLength === plain.buffer.byteLength ? plain : plain.slice();
 }
 
 scope.onmessage = (e) => {
@@ -101,16 +104,8 @@ scope.onmessage = (e) => {
       codecs.set(config.id, codec);
     }
     if (op === "load") {
-      // Chunks the main connection has not committed yet are not here: the
-      // main thread then decodes them itself.
-      const row = reader(config)?.load.get(e.data.chunk!) as Row | undefined;
-      if (!row || row.data === null || row.volume !== config.volumeId) {
-        scope.postMessage({ seq, plain: null }, []);
-        return;
-      }
-      let plain = codec.decode(row.data, row.codec, row.hash, row.size, row.crc, false);
-      if (plain.byteLength !== plain.buffer.byteLength) plain = plain.slice();
-      scope.postMessage({ seq, plain }, [plain.buffer as ArrayBuffer]);
+      const plain = load(codec, config, e.data.chunk!);
+      scope.postMessage({ seq, plain }, plain ? [plain.buffer as ArrayBuffer] : []);
       return;
     }
     const enc = codec.encode(buf.subarray(0, len), known(config));

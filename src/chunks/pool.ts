@@ -1,26 +1,30 @@
 /**
- * The chunk pool: content-addressed chunks, stored once per volume. Chunks
- * enter with no references; every `extents` row that points at one adds a
- * reference (schema triggers), and the last reference leaving deletes it.
+ * The chunk pool's index: content-addressed chunks, stored once per volume.
+ * A chunk enters with no references; every `extents` row that points at it
+ * adds one (schema triggers), and the last reference leaving deletes its
+ * index row and queues its bytes for the backend to forget. Everything
+ * here runs inside the caller's transaction.
  *
  * @module
  */
 
-import type { ChunkCodec, EncodedChunk } from "./codec.ts";
 import type { Db } from "../db/db.ts";
-import { noteAllocation } from "../core/core.ts";
 import { Corrupt } from "../errors.ts";
-
-/**
- * Stored chunks up to this size live in their `chunks` row; bigger ones in
- * `chunk_data`, so reference-count updates never rewrite a big blob. One
- * less table touched per small file (measured: 8 → 7 WAL pages a create).
- */
-export const INLINE_CHUNK_BYTES = 4096;
+import type { ChunkBackend, ChunkMeta } from "./api.ts";
+import type { ChunkCache } from "./cache.ts";
+import type { ChunkCodec, EncodedChunk } from "./codec.ts";
+import { noteAllocation } from "./memory.ts";
 
 /** True when the volume holds a chunk with this id (for `encode`'s `known`). */
 export function hasChunk(db: Db, volume: number, hash: Uint8Array): boolean {
   return db.get("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?", volume, hash) !== undefined;
+}
+
+/** Where a chunk goes: the connection, the backend and the volume. */
+export interface PoolTarget {
+  db: Db;
+  backend: ChunkBackend;
+  volume: number;
 }
 
 /**
@@ -32,11 +36,11 @@ export function hasChunk(db: Db, volume: number, hash: Uint8Array): boolean {
  * collected as garbage.
  */
 export function putChunk(
-  db: Db,
-  volume: number,
+  to: PoolTarget,
   enc: EncodedChunk,
   reencode?: () => EncodedChunk,
 ): { id: number; added: number } {
+  const { db, backend, volume } = to;
   const found = db.get<{ id: number }>(
     "SELECT id FROM chunks WHERE volume = ? AND hash = ?",
     volume,
@@ -47,7 +51,7 @@ export function putChunk(
     if (!reencode) throw new Corrupt("a chunk vanished between encoding and storing it");
     enc = reencode();
   }
-  const inline = enc.data.length <= INLINE_CHUNK_BYTES;
+  const inline = enc.data.length <= backend.inlineBytes;
   const { lastId } = db.run(
     "INSERT INTO chunks(volume, hash, size, stored, codec, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
     volume,
@@ -58,88 +62,92 @@ export function putChunk(
     enc.crc,
     inline ? enc.data : null,
   );
-  if (!inline) db.run("INSERT INTO chunk_data(id, data) VALUES (?, ?)", lastId, enc.data);
+  if (!inline) backend.put(lastId, enc.data);
   return { id: lastId, added: enc.data.length };
 }
 
-/** A bounded cache of decoded chunks, least recently used first out. */
-export class ChunkCache {
-  readonly limit: number;
-  #bytes = 0;
-  #map = new Map<number, Uint8Array>();
-  /** Decodes in flight on the Workers (read-ahead), by chunk id. */
-  readonly loading: Map<number, Promise<void>> = new Map();
-
-  constructor(limitBytes: number) {
-    this.limit = limitBytes;
-  }
-
-  get(id: number): Uint8Array | undefined {
-    const v = this.#map.get(id);
-    if (v) {
-      this.#map.delete(id);
-      this.#map.set(id, v);
-    }
-    return v;
-  }
-
-  set(id: number, plain: Uint8Array): void {
-    if (plain.length > this.limit / 4) return;
-    if (this.#map.has(id)) return;
-    this.#map.set(id, plain);
-    this.#bytes += plain.length;
-    for (const [k, v] of this.#map) {
-      if (this.#bytes <= this.limit) break;
-      this.#map.delete(k);
-      this.#bytes -= v.length;
-    }
-  }
-
-  has(id: number): boolean {
-    return this.#map.has(id);
-  }
-
-  clear(): void {
-    this.#map.clear();
-    this.#bytes = 0;
-  }
-}
-
-/** The fields of a chunk row needed to decode it. */
-export interface ChunkRow {
-  size: number;
-  codec: number;
-  hash: Uint8Array;
-  crc: number | null;
+/** A chunk's index row with its volume, and its bytes when they are inline. */
+export interface ChunkRow extends ChunkMeta {
+  volume: number;
+  /** Stored bytes kept in the index row (small chunks), else null. */
   data: Uint8Array | null;
 }
 
-/** A chunk row with its stored bytes, or undefined when missing. */
+/** The index row of chunk `id`, or undefined. */
 export function chunkRow(db: Db, id: number): ChunkRow | undefined {
   return db.get<ChunkRow>(
-    `SELECT c.size, c.codec, c.hash, c.crc, IFNULL(c.data, d.data) AS data FROM chunks c
-     LEFT JOIN chunk_data d ON d.id = c.id WHERE c.id = ?`,
+    "SELECT volume, size, codec, hash, crc, data FROM chunks WHERE id = ?",
     id,
   );
+}
+
+/** Chunk `id`'s index row and stored bytes (inline or the backend's); `Corrupt` if missing. */
+export function storedChunk(
+  db: Db,
+  backend: ChunkBackend,
+  id: number,
+): { row: ChunkRow; data: Uint8Array } {
+  const row = chunkRow(db, id);
+  if (!row) throw new Corrupt(`chunk ${id} is missing`);
+  const data = row.data ?? backend.get(id);
+  if (data === null) throw new Corrupt(`chunk ${id} has no stored bytes`);
+  return { row, data };
+}
+
+/** What reading a chunk needs: where it is, how to decode it, what to keep. */
+export interface ChunkSource {
+  db: Db;
+  backend: ChunkBackend;
+  codec: ChunkCodec;
+  cache: ChunkCache;
+  /** Also recompute the chunk id of what was read. */
+  rehash: boolean;
 }
 
 /**
  * Reads and decodes one chunk, checking its checksum or seal (and, with
  * `rehash`, its id); `Corrupt` if it is missing or damaged.
  */
-export function loadChunk(
-  db: Db,
-  codec: ChunkCodec,
-  cache: ChunkCache,
-  id: number,
-  rehash: boolean,
-): Uint8Array {
-  const hit = cache.get(id);
+export function loadChunk(src: ChunkSource, id: number): Uint8Array {
+  const hit = src.cache.get(id);
   if (hit) return hit;
-  const row = chunkRow(db, id);
-  if (!row || row.data === null) throw new Corrupt(`chunk ${id} is missing`);
-  noteAllocation(row.data.length + row.size);
-  const plain = codec.decode(row.data, row.codec, row.hash, row.size, row.crc, rehash);
-  cache.set(id, plain);
+  const { row, data } = storedChunk(src.db, src.backend, id);
+  noteAllocation(data.length + row.size);
+  const plain = src.codec.decode(data, row, { rehash: src.rehash });
+  src.cache.set(id, plain);
   return plain;
+}
+
+/**
+ * Has the backend forget chunks whose last reference went (the
+ * `chunk_deletes` queue), up to `limit` of them; returns how many.
+ */
+export function drainDeletes(db: Db, backend: ChunkBackend, limit = Infinity): number {
+  let done = 0;
+  while (done < limit) {
+    const ids = db.all<{ id: number }>(
+      "SELECT id FROM chunk_deletes ORDER BY id LIMIT ?",
+      Math.min(1000, limit - done),
+    ).map((r) => r.id);
+    if (ids.length === 0) break;
+    backend.delete(ids);
+    db.run(
+      "DELETE FROM chunk_deletes WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(ids),
+    );
+    done += ids.length;
+  }
+  return done;
+}
+
+/** Totals of a volume's chunks: how many, their bytes before and after storing, and as referenced. */
+export function chunkTotals(
+  db: Db,
+  volume: number,
+): { n: number; uniq: number; stored: number; ref: number } {
+  return db.get<{ n: number; uniq: number; stored: number; ref: number }>(
+    `SELECT COUNT(*) AS n, IFNULL(SUM(size), 0) AS uniq, IFNULL(SUM(stored), 0) AS stored,
+     IFNULL(SUM(size * refs), 0) AS ref FROM chunks WHERE volume = ?`,
+    volume,
+  )!;
 }

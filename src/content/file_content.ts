@@ -11,19 +11,16 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { loadChunk, putChunk } from "../chunks/pool.ts";
 import type { ChunkCodec, EncodedChunk } from "../chunks/codec.ts";
-import { noteAllocation, nowNs } from "../core/core.ts";
-import {
-  Busy,
-  FileTooLarge,
-  InvalidArgument,
-  NotFound,
-  NotSupported,
-  QuotaExceeded,
-} from "../errors.ts";
+import { noteAllocation } from "../chunks/memory.ts";
+import { type ChunkSource, loadChunk, type PoolTarget, putChunk } from "../chunks/pool.ts";
+import { nowNs } from "../clock.ts";
+import { Busy, InvalidArgument, NotFound, NotSupported } from "../errors.ts";
 import type { Tree } from "../tree/tree.ts";
+import { MAX_FILE_SIZE, tooLarge } from "./limits.ts";
+import { Mutex } from "./mutex.ts";
+import { fetchChunks, READ_AHEAD } from "./read_ahead.ts";
+import { checkQuota, createPending, dropVersion, installVersion } from "./versions.ts";
 
 /** Encoded chunks worth one staging transaction. */
 const STAGE_BATCH = 8 << 20;
@@ -31,22 +28,6 @@ const STAGE_BATCH = 8 << 20;
 export const MAX_BUFFERED = 24 << 20;
 /** Below this size a chunk is encoded on the calling thread. */
 export const INLINE_ENCODE_BYTES = 64 << 10;
-/** Chunks decoded ahead of a sequential reader, on the codec Workers. */
-const READ_AHEAD = 32;
-/** Loads queued per Worker before the reading thread loads chunks itself. */
-const LOAD_DEPTH = 16;
-/**
- * Largest file size Trove accepts: 16 TiB, as ext4 with 4 KiB blocks. A
- * write or truncate past it fails with `FileTooLarge` (`EFBIG`), so no
- * request can make a sparse file that takes a client days to read.
- */
-export const MAX_FILE_SIZE = 2 ** 44;
-
-/** The error for a file that would grow to `size` bytes, past {@linkcode MAX_FILE_SIZE}. */
-export function tooLarge(size: number): FileTooLarge {
-  return new FileTooLarge(`a file may hold at most ${MAX_FILE_SIZE} bytes (16 TiB), not ${size}`);
-}
-
 interface Slot {
   /** Plaintext, from the buffer pool; null while a Worker holds it. */
   buf: Uint8Array | null;
@@ -56,169 +37,6 @@ interface Slot {
   job: Promise<void> | null;
   /** The encoding of the current contents, if done. */
   enc: EncodedChunk | null;
-}
-
-/** A simple FIFO mutex. */
-class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-
-  async run<T>(fn: () => Promise<T> | T): Promise<T> {
-    const prev = this.#tail;
-    let release!: () => void;
-    this.#tail = new Promise((r) => release = r);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-}
-
-/**
- * Checks that the volume, and the disk under the store, have room for the
- * `added` stored bytes of this transaction, before it commits.
- */
-export function checkQuota(tree: Tree, added: number): void {
-  if (added <= 0) return;
-  const r = tree.db.get<{ stored: number; capacity: number | null }>(
-    "SELECT stored_bytes AS stored, capacity FROM volumes WHERE id = ?",
-    tree.vol.id,
-  )!;
-  if (r.capacity !== null && r.stored > r.capacity) {
-    throw new QuotaExceeded(
-      `volume "${tree.vol.name}" is full (${r.stored} of ${r.capacity} bytes)`,
-    );
-  }
-  tree.core.checkDisk(added);
-  tree.db.noteStored(added);
-}
-
-/**
- * Stores a version's digest: SHA-256 over its size and its chunk ids in
- * order, cut to 16 bytes. Equal content gives equal digests (chunk ids are
- * content hashes), so it serves as a strong, content-derived ETag.
- */
-function setDigest(tree: Tree, vid: number, size: number): void {
-  const h = createHash("sha256");
-  const word = new Uint8Array(8);
-  const view = new DataView(word.buffer);
-  view.setBigUint64(0, BigInt(size));
-  h.update(word);
-  for (
-    const r of tree.db.q(
-      `SELECT e.idx, c.hash FROM extents e JOIN chunks c ON c.id = e.chunk
-       WHERE e.version = ? ORDER BY e.idx`,
-    ).iterate(vid) as Iterable<{ idx: number; hash: Uint8Array }>
-  ) {
-    view.setBigUint64(0, BigInt(r.idx));
-    h.update(word);
-    h.update(r.hash);
-  }
-  tree.db.run("UPDATE versions SET digest = ? WHERE id = ?", h.digest().subarray(0, 16), vid);
-}
-
-/** Deletes the oldest committed versions of a node beyond `keep`. */
-export function pruneVersions(tree: Tree, node: number, keep: number): void {
-  const old = `SELECT id FROM versions WHERE node = ? AND session IS NULL
-    ORDER BY seq DESC LIMIT -1 OFFSET ?`;
-  const n = Math.max(1, keep);
-  tree.db.run(`DELETE FROM extents WHERE version IN (${old})`, node, n);
-  tree.db.run(`DELETE FROM versions WHERE id IN (${old})`, node, n);
-}
-
-/**
- * Installs a new committed version of `node` (whose current version number
- * is `seq`) with the extents `fill` inserts, makes it current, prunes old
- * versions and checks the quota. `fill` returns the stored bytes it added.
- * Runs inside the caller's transaction; returns the version's number.
- */
-function installVersion(
-  tree: Tree,
-  node: { id: number; seq: number | null },
-  size: number,
-  mtime: bigint,
-  fill: (vid: number) => number,
-): number {
-  const db = tree.db;
-  const now = nowNs();
-  const seq = (node.seq ?? 0) + 1;
-  const vid = db.run(
-    `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-    node.id,
-    seq,
-    size,
-    mtime,
-    now,
-    tree.vol.chunkSize,
-  ).lastId;
-  const added = fill(vid);
-  setDigest(tree, vid, size);
-  const { changes } = db.run(
-    "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
-    vid,
-    size,
-    mtime,
-    now,
-    node.id,
-  );
-  if (changes === 0) throw new NotFound("file was removed", `#${node.id}`);
-  prune(tree, node.id, seq);
-  checkQuota(tree, added);
-  return seq;
-}
-
-/** Prunes old versions after committing version `seq` (a new file has none). */
-function prune(tree: Tree, node: number, seq: number): void {
-  if (seq <= 1) return;
-  const keep = tree.keepFor(node);
-  if (seq > keep) pruneVersions(tree, node, keep);
-}
-
-/**
- * Makes a copy of version `source` the current content of `node`, sharing
- * every chunk (copy and restore). Runs inside a transaction.
- */
-export function commitCopy(
-  tree: Tree,
-  node: { id: number; seq: number | null },
-  source: { version: number | null; size: number; mtime: bigint },
-): number {
-  return installVersion(tree, node, source.size, source.mtime, (vid) => {
-    if (source.version !== null) {
-      tree.db.run(
-        "INSERT INTO extents(version, idx, chunk) SELECT ?, idx, chunk FROM extents WHERE version = ?",
-        vid,
-        source.version,
-      );
-    }
-    return 0;
-  });
-}
-
-/**
- * Makes already-encoded chunks (slot 0, 1, …) the current content of
- * `node`: small writes commit this way in a single transaction. `reencode`
- * redoes a single chunk whose encoding stopped at its id (see `putChunk`).
- */
-export function commitChunks(
-  tree: Tree,
-  node: { id: number; seq: number | null },
-  chunks: EncodedChunk[],
-  size: number,
-  mtime: bigint,
-  reencode?: () => EncodedChunk,
-): number {
-  return installVersion(tree, node, size, mtime, (vid) => {
-    let added = 0;
-    chunks.forEach((enc, idx) => {
-      const put = putChunk(tree.db, tree.vol.id, enc, reencode);
-      added += put.added;
-      tree.db.run("INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)", vid, idx, put.id);
-    });
-    return added;
-  });
 }
 
 /** The in-memory state of one open file. */
@@ -252,13 +70,32 @@ export class FileContent {
 
   /** True when reads stay on the version current at open. */
   readonly #snapshot: boolean;
+  /** Where this file's chunks are read from and written to. */
+  readonly #source: ChunkSource;
+  readonly #target: PoolTarget;
 
-  constructor(tree: Tree, codec: ChunkCodec, nodeId: number, shared: boolean, snapshot = false) {
+  /**
+   * The content of node `node`: `shared` by every handle of the node in this
+   * process, `isolated` to one handle until it commits, or a read-only
+   * `snapshot` of the version current now.
+   */
+  constructor(
+    tree: Tree,
+    options: { codec: ChunkCodec; node: number; mode: "shared" | "isolated" | "snapshot" },
+  ) {
     this.tree = tree;
-    this.codec = codec;
-    this.nodeId = nodeId;
-    this.shared = shared;
-    this.#snapshot = snapshot;
+    this.codec = options.codec;
+    this.nodeId = options.node;
+    this.shared = options.mode === "shared";
+    this.#snapshot = options.mode === "snapshot";
+    this.#source = {
+      db: tree.db,
+      backend: tree.core.backend,
+      codec: options.codec,
+      cache: tree.core.cache,
+      rehash: tree.core.verifyReads,
+    };
+    this.#target = { db: tree.db, backend: tree.core.backend, volume: tree.vol.id };
     this.#cs = tree.vol.chunkSize;
     this.#epoch = tree.core.epoch;
     this.#loadBase();
@@ -349,15 +186,9 @@ export class FileContent {
 
   /** Records this content in `opens` so an unlink keeps the node. */
   register(): void {
-    const core = this.tree.core;
-    if (this.#registered || core.session === null) return;
-    this.tree.db.tx(() =>
-      this.tree.db.run(
-        "INSERT OR IGNORE INTO opens(session, node) VALUES (?, ?)",
-        core.session,
-        this.nodeId,
-      )
-    );
+    const session = this.tree.core.session;
+    if (this.#registered || session.id === null) return;
+    this.tree.db.tx(() => session.markOpen(this.nodeId));
     this.#registered = true;
   }
 
@@ -380,8 +211,7 @@ export class FileContent {
   }
 
   #load(chunk: number): Uint8Array {
-    const core = this.tree.core;
-    return loadChunk(core.db, this.codec, core.cache, chunk, core.verifyReads);
+    return loadChunk(this.#source, chunk);
   }
 
   /** Waits until no Worker holds the buffers of slots in a byte range. */
@@ -438,9 +268,7 @@ export class FileContent {
 
   /**
    * For sequential reads, has the codec Workers load and decode the next
-   * chunks through their own read-only connections (fetching, decompressing
-   * and opening are the costly part of a read), then waits for those this
-   * read needs. When the Workers' queues are deep, this thread loads too.
+   * chunks (see `read_ahead.ts`), then waits for those this read needs.
    */
   async #readAhead(from: number, to: number): Promise<void> {
     const sequential = from === this.#lastEnd;
@@ -448,7 +276,6 @@ export class FileContent {
     const end = Math.min(to, this.#size);
     if (from >= end) return;
     const core = this.tree.core;
-    const cache = core.cache;
     const cs = this.#cs;
     const first = Math.floor(from / cs);
     const last = Math.floor((end - 1) / cs);
@@ -466,35 +293,7 @@ export class FileContent {
       return ids;
     });
     this.#aheadUntil = sequential ? Math.max(this.#aheadUntil, lastAhead) : last;
-    // Chunks this read needs now go to the Workers too (they decode while
-    // this thread copies); a lone chunk, or one past their queues, stays here.
-    const mine: number[] = [];
-    for (const [idx, id] of ids) {
-      if (cache.has(id) || cache.loading.has(id)) continue;
-      if ((first === last && idx === first) || core.pool.saturated(LOAD_DEPTH)) {
-        mine.push(id);
-        continue;
-      }
-      // A Worker loads and decodes it through its own connection.
-      const job = core.pool.load(this.codec.config, id).then((plain) => {
-        if (!plain) return;
-        noteAllocation(plain.length);
-        cache.set(id, plain);
-      }, () => {/* the read decodes it again and reports */}).finally(() =>
-        cache.loading.delete(id)
-      );
-      cache.loading.set(id, job);
-    }
-    for (const id of mine) {
-      try {
-        this.#load(id);
-      } catch { /* the read decodes it again and reports */ }
-    }
-    for (let idx = first; idx <= last; idx++) {
-      const id = ids.get(idx);
-      const job = id === undefined ? undefined : cache.loading.get(id);
-      if (job) await job;
-    }
+    await fetchChunks({ core, codec: this.codec, source: this.#source }, { ids, first, last });
   }
 
   #readNow(offset: number, target: Uint8Array): number {
@@ -536,7 +335,7 @@ export class FileContent {
     }
     const cs = this.#cs;
     const oldEnd = Math.max(0, Math.min(cs, this.#size - idx * cs));
-    const slot: Slot = { buf: this.tree.core.takeBuffer(cs), len: 0, job: null, enc: null };
+    const slot: Slot = { buf: this.tree.core.buffers.take(cs), len: 0, job: null, enc: null };
     if (oldEnd > 0 && !(from === 0 && to >= oldEnd)) {
       const chunk = this.tree.db.read(() => this.#baseChunk(idx));
       if (chunk !== undefined) {
@@ -589,7 +388,7 @@ export class FileContent {
 
   #drop(idx: number, slot: Slot): void {
     this.#slots.delete(idx);
-    if (slot.buf) this.tree.core.giveBuffer(slot.buf);
+    if (slot.buf) this.tree.core.buffers.give(slot.buf);
     slot.buf = null;
   }
 
@@ -705,45 +504,37 @@ export class FileContent {
     if (this.#changed) this.#mtime = mtime;
   }
 
+  /** Puts a slot's chunk and points `vid`'s extent `idx` at it. */
+  #putSlot(vid: number, idx: number, slot: Slot): { id: number; added: number } {
+    const put = putChunk(this.#target, slot.enc!, () => this.#reencode(slot));
+    this.tree.db.run(
+      `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
+       ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
+      vid,
+      idx,
+      put.id,
+    );
+    return put;
+  }
+
   /** Writes encoded slots into the pending version and frees their memory. */
   #stage(ready: [number, Slot][]): void {
-    const core = this.tree.core;
-    const db = this.tree.db;
-    const ids = db.tx(() => {
+    const tree = this.tree;
+    const { pending, ids } = tree.db.tx(() => {
+      const pending = this.#pending ?? createPending(tree, this.nodeId);
       let added = 0;
-      if (this.#pending === null) {
-        this.#pending = db.run(
-          `INSERT INTO versions(node, seq, size, mtime, created, chunk_size, session)
-           VALUES (?, NULL, 0, 0, ?, ?, ?)`,
-          this.nodeId,
-          nowNs(),
-          this.#cs,
-          core.session,
-        ).lastId;
-      }
       const ids = ready.map(([idx, s]) => {
-        const put = putChunk(db, this.tree.vol.id, s.enc!, () => this.#reencode(s));
+        const put = this.#putSlot(pending, idx, s);
         added += put.added;
-        db.run(
-          `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
-           ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
-          this.#pending,
-          idx,
-          put.id,
-        );
         return put.id;
       });
-      checkQuota(this.tree, added);
-      if (core.session !== null) {
-        db.run(
-          "INSERT OR IGNORE INTO opens(session, node) VALUES (?, ?)",
-          core.session,
-          this.nodeId,
-        );
-      }
-      return ids;
+      checkQuota(tree, added);
+      tree.core.session.markOpen(this.nodeId);
+      return { pending, ids };
     });
-    this.#registered = core.session !== null;
+    this.#pending = pending;
+    this.#registered = tree.core.session.id !== null;
+    // Only once committed: a rolled-back stage leaves the slots in memory.
     ready.forEach(([idx, s], i) => {
       this.#staged.set(idx, ids[i]);
       this.#drop(idx, s);
@@ -763,10 +554,8 @@ export class FileContent {
       await this.#sealAll();
       await this.tree.core.checkpointer.throttle();
       const slots = [...this.#slots];
-      const tree = this.tree;
-      const db = tree.db;
+      const db = this.tree.db;
       const size = this.#size;
-      const mtime = this.#mtime ?? nowNs();
       const nslots = Math.ceil(size / this.#cs);
       durable &&= !db.inTransaction;
       if (durable) db.exec("PRAGMA synchronous = FULL");
@@ -775,69 +564,14 @@ export class FileContent {
         result = db.tx(() => {
           // The base matters only if the new version keeps some of its chunks.
           if (this.#cut > 0 && !this.#baseExists()) this.#baseLost();
-          let added = 0;
-          const now = nowNs();
-          let vid = this.#pending;
-          if (vid === null) {
-            vid = db.run(
-              `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
-               VALUES (?, NULL, ?, ?, ?, ?)`,
-              this.nodeId,
-              size,
-              mtime,
-              now,
-              this.#cs,
-            ).lastId;
-          }
-          for (const [idx, s] of slots) {
-            if (idx >= nslots) continue;
-            const put = putChunk(db, tree.vol.id, s.enc!, () => this.#reencode(s));
-            added += put.added;
-            db.run(
-              `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
-               ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
-              vid,
-              idx,
-              put.id,
-            );
-          }
-          db.run("DELETE FROM extents WHERE version = ? AND idx >= ?", vid, nslots);
-          if (this.#baseVersion !== null) {
-            db.run(
-              `INSERT OR IGNORE INTO extents(version, idx, chunk)
-               SELECT ?, idx, chunk FROM extents WHERE version = ? AND idx < ?`,
-              vid,
-              this.#baseVersion,
-              Math.min(this.#cut, nslots),
-            );
-          }
-          const seq = db.get<{ s: number }>(
-            "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
-            this.nodeId,
-          )!.s;
-          setDigest(tree, vid, size);
-          db.run(
-            `UPDATE versions SET seq = ?, size = ?, mtime = ?, created = ?, session = NULL
-             WHERE id = ?`,
-            seq,
+          return installVersion(this.tree, {
+            node: this.nodeId,
             size,
-            mtime,
-            now,
-            vid,
-          );
-          const { changes } = db.run(
-            "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
-            vid,
-            size,
-            mtime,
-            now,
-            this.nodeId,
-          );
-          if (changes === 0) throw new NotFound("file was removed", `#${this.nodeId}`);
-          inTx?.();
-          prune(tree, this.nodeId, seq);
-          checkQuota(tree, added);
-          return { vid, seq };
+            mtime: this.#mtime ?? nowNs(),
+            pending: this.#pending,
+            fill: (vid) => this.#fill(vid, slots, nslots),
+            then: inTx,
+          });
         });
       } finally {
         if (durable) db.exec("PRAGMA synchronous = NORMAL");
@@ -853,6 +587,28 @@ export class FileContent {
     });
   }
 
+  /**
+   * The new version's extents: the slots written since the base (their
+   * chunks put now), the staged ones, and the base's chunks for the rest,
+   * nothing past the end. Returns the stored bytes added.
+   */
+  #fill(vid: number, slots: [number, Slot][], nslots: number): number {
+    const db = this.tree.db;
+    let added = 0;
+    for (const [idx, s] of slots) if (idx < nslots) added += this.#putSlot(vid, idx, s).added;
+    db.run("DELETE FROM extents WHERE version = ? AND idx >= ?", vid, nslots);
+    if (this.#baseVersion !== null) {
+      db.run(
+        `INSERT OR IGNORE INTO extents(version, idx, chunk)
+         SELECT ?, idx, chunk FROM extents WHERE version = ? AND idx < ?`,
+        vid,
+        this.#baseVersion,
+        Math.min(this.#cut, nslots),
+      );
+    }
+    return added;
+  }
+
   /** Drops uncommitted changes, deleting the pending version if any. */
   discard(): Promise<void> {
     return this.#lock.run(() => this.#discardNow());
@@ -862,10 +618,7 @@ export class FileContent {
     const pending = this.#pending;
     if (pending !== null) {
       try {
-        this.tree.db.tx(() => {
-          this.tree.db.run("DELETE FROM extents WHERE version = ?", pending);
-          this.tree.db.run("DELETE FROM versions WHERE id = ?", pending);
-        });
+        this.tree.db.tx(() => dropVersion(this.tree, pending));
       } catch { /* left for the session reaper */ }
     }
     this.#reset();
@@ -884,16 +637,12 @@ export class FileContent {
         core.contents.delete(this.nodeId);
       }
       core.isolated.delete(this);
-      if (core.readOnly || core.closed && core.session === null) return;
+      if (core.readOnly || core.closed && core.session.id === null) return;
       if (this.#pending !== null) this.#discardNow();
       if (!this.#registered) return;
       this.tree.db.tx(() => {
-        this.tree.db.run(
-          "DELETE FROM opens WHERE session = ? AND node = ?",
-          core.session,
-          this.nodeId,
-        );
-        this.tree.dropIfUnused(this.nodeId);
+        core.session.markClosed(this.nodeId);
+        this.tree.entries.dropIfUnused(this.nodeId);
       });
     });
   }

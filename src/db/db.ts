@@ -21,13 +21,19 @@ import {
   NotSupported,
   ReadOnly,
 } from "../errors.ts";
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import { APPLICATION_ID } from "./schema.ts";
 
 /** A row as `node:sqlite` returns it. */
 export type Row = Record<string, SQLOutputValue>;
 
 /** How a store file is opened. */
 export interface DbOptions {
+  /**
+   * The format's migrations (`composeMigrations(ROOMS)`): a store at an
+   * older version is migrated forward on a writable open; one at a newer
+   * version is refused.
+   */
+  migrations: readonly string[];
   /** Open without writing anything; every write fails with `ReadOnly`. */
   readOnly?: boolean;
   /** Create the file when it does not exist. */
@@ -60,6 +66,10 @@ export class Db {
   /** Called after every outer commit, with what `noteStored` gathered. */
   onCommit?: (storedBytes: number) => void;
   #stored = 0;
+  /** Run inside every outer transaction, just before it commits. */
+  readonly #beforeCommit: (() => void)[] = [];
+  /** Run after every outer transaction that rolled back. */
+  readonly #afterRollback: (() => void)[] = [];
 
   private constructor(raw: DatabaseSync, path: string, readOnly: boolean) {
     this.raw = raw;
@@ -68,7 +78,7 @@ export class Db {
   }
 
   /** Opens (and when asked, creates) a store file, migrating it forward. */
-  static open(path: string, options: DbOptions = {}): Db {
+  static open(path: string, options: DbOptions): Db {
     const readOnly = options.readOnly ?? false;
     const size = path === ":memory:" ? 0 : fileSize(path);
     if (size === null && (readOnly || !options.create)) {
@@ -94,9 +104,26 @@ export class Db {
     return db;
   }
 
+  /**
+   * A read-only connection for a helper thread (a codec Worker) of a
+   * process whose own connection already opened and migrated the file: no
+   * format checks, a short busy timeout.
+   */
+  static openReader(path: string): Db {
+    let raw: DatabaseSync;
+    try {
+      raw = new DatabaseSync(path, { readOnly: true, timeout: 1000 });
+    } catch (e) {
+      throw fromSqliteError(e, path);
+    }
+    return new Db(raw, path, true);
+  }
+
   #prepare(fresh: boolean, options: DbOptions): void {
     const appId = this.value("PRAGMA application_id") as number;
     let version = this.value("PRAGMA user_version") as number;
+    const migrations = options.migrations;
+    const current = migrations.length;
     if (fresh && version === 0 && appId === 0) {
       if (this.readOnly) throw new NotFound("no store at this path", this.path);
       const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -109,9 +136,9 @@ export class Db {
     } else if (appId !== APPLICATION_ID) {
       throw new InvalidArgument("not a Trove store", this.path);
     }
-    if (version > SCHEMA_VERSION) {
+    if (version > current) {
       throw new NotSupported(
-        `store format ${version} is newer than this Trove supports (${SCHEMA_VERSION}); upgrade Trove`,
+        `store format ${version} is newer than this Trove supports (${current}); upgrade Trove`,
         this.path,
       );
     }
@@ -125,20 +152,20 @@ export class Db {
     }
     this.raw.exec("PRAGMA temp_store = MEMORY");
     this.raw.exec("PRAGMA cache_size = -8192");
-    if (version < SCHEMA_VERSION) {
+    if (version < current) {
       if (this.readOnly) {
         throw new ReadOnly(
-          `store format ${version} needs upgrading to ${SCHEMA_VERSION}; open it writable once`,
+          `store format ${version} needs upgrading to ${current}; open it writable once`,
           this.path,
         );
       }
       this.tx(() => {
         version = this.value("PRAGMA user_version") as number;
-        for (; version < SCHEMA_VERSION; version++) {
-          this.raw.exec(MIGRATIONS[version]);
+        for (; version < current; version++) {
+          this.raw.exec(migrations[version]);
         }
         this.raw.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
-        this.raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        this.raw.exec(`PRAGMA user_version = ${current}`);
       });
     }
   }
@@ -200,6 +227,25 @@ export class Db {
     }
   }
 
+  /**
+   * Registers `fn` to run inside every outer transaction just before its
+   * commit (a room writing what the transaction gathered: the change feed,
+   * the chunk delete queue). If it throws, the transaction rolls back.
+   */
+  beforeCommit(fn: () => void): void {
+    this.#beforeCommit.push(fn);
+  }
+
+  /** Registers `fn` to run after every outer transaction that rolled back. */
+  afterRollback(fn: () => void): void {
+    this.#afterRollback.push(fn);
+  }
+
+  #rolledBack(): void {
+    this.#stored = 0;
+    for (const fn of this.#afterRollback) fn();
+  }
+
   /** Adds content bytes the open transaction stored (for `onCommit`). */
   noteStored(bytes: number): void {
     this.#stored += bytes;
@@ -232,11 +278,12 @@ export class Db {
       if (result instanceof Promise) {
         throw new TypeError("Db.tx() takes a synchronous function");
       }
+      if (outer) { for (const hook of this.#beforeCommit) hook(); }
       this.exec(outer ? "COMMIT" : `RELEASE ${sp}`);
       if (outer) this.#committed();
       return result;
     } catch (e) {
-      if (outer) this.#stored = 0;
+      if (outer) this.#rolledBack();
       try {
         if (!outer) {
           this.raw.exec(`ROLLBACK TO ${sp}`);
@@ -261,20 +308,23 @@ export class Db {
 
   /** Ends the transaction {@linkcode Db.begin} opened. */
   end(commit: boolean): void {
-    this.#depth--;
     if (commit) {
       try {
+        for (const hook of this.#beforeCommit) hook();
+        this.#depth--;
         this.exec("COMMIT");
         this.#committed();
         return;
       } catch (e) {
-        this.#stored = 0;
+        if (this.#depth > 0) this.#depth--;
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+        this.#rolledBack();
         throw e;
       }
     }
-    this.#stored = 0;
+    this.#depth--;
     if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+    this.#rolledBack();
   }
 
   /**

@@ -1,27 +1,26 @@
 /**
- * The on-disk format: SQL for each schema version, applied forward only.
- * `PRAGMA user_version` records the version a store is at; the README's
- * "On-disk format" section documents every table and invariant.
+ * The on-disk format's history: the SQL that takes a store from one format
+ * version to the next, applied forward only. `PRAGMA user_version` records
+ * the version a store is at; the README's "On-disk format" section
+ * documents every table and invariant.
+ *
+ * Versions 1–3 predate rooms and are kept here as released. Later versions
+ * come from the rooms (`Room.migrations`), composed by
+ * {@linkcode composeMigrations}.
  *
  * @module
  */
 
+import type { Room } from "./rooms.ts";
+
 /** `PRAGMA application_id` of a Trove store: "TROV" in ASCII. */
 export const APPLICATION_ID = 0x54524f56;
 
-/** Kinds of node, as stored in `nodes.kind`. */
-export const Kind = { File: 1, Dir: 2, Symlink: 3 } as const;
-/** One of the {@linkcode Kind} values. */
-export type Kind = typeof Kind[keyof typeof Kind];
-
-/** Bits of `chunks.codec`: how a chunk's stored bytes were made. */
-export const Codec = { Zstd: 1, Sealed: 2 } as const;
-
 /**
- * Migrations: `MIGRATIONS[i]` takes a store from version `i` to `i + 1`.
- * Never edit a released entry; append a new one.
+ * Migrations before rooms: `LEGACY[i]` takes a store from version `i` to
+ * `i + 1`. Never edit a released entry.
  */
-export const MIGRATIONS: readonly string[] = [
+const LEGACY: readonly string[] = [
   // 0 → 1: the engine.
   `
   CREATE TABLE meta(
@@ -206,5 +205,34 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** The schema version this build writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+/**
+ * Every migration in order: `result[i]` takes a store from version `i` to
+ * `i + 1`. A version's SQL is each room's part of it, in the rooms' order;
+ * versions must follow one another without a gap.
+ *
+ * @example
+ * ```ts
+ * import { composeMigrations } from "./schema.ts";
+ * const all = composeMigrations([{ name: "notes", migrations: { 4: "CREATE TABLE notes(x)" } }]);
+ * console.assert(all.length === 4 && all[3] === "CREATE TABLE notes(x)");
+ * ```
+ */
+export function composeMigrations(rooms: readonly Room[]): string[] {
+  const out = [...LEGACY];
+  const byVersion = new Map<number, string[]>();
+  for (const room of rooms) {
+    for (const [v, sql] of Object.entries(room.migrations ?? {})) {
+      const version = Number(v);
+      if (!Number.isInteger(version) || version <= LEGACY.length) {
+        throw new Error(`room ${room.name}: migration ${v} is not after version ${LEGACY.length}`);
+      }
+      byVersion.set(version, [...byVersion.get(version) ?? [], sql]);
+    }
+  }
+  const versions = [...byVersion.keys()].sort((a, b) => a - b);
+  versions.forEach((v, i) => {
+    if (v !== LEGACY.length + 1 + i) throw new Error(`schema version ${v} follows a gap`);
+    out.push(byVersion.get(v)!.join("\n"));
+  });
+  return out;
+}

@@ -3,7 +3,8 @@
  * and they survive a restart: the locks WebDAV clients take (RFC 4918),
  * open to any front end. A lock is on a path, which need not exist (a lock
  * on an unmapped URL), with depth 0 or infinity, exclusive or shared, and a
- * timeout. Expired locks are dropped as they are met.
+ * timeout. Expired locks are dropped as they are met; expiry reads the
+ * store's clock.
  *
  * Paths are looked up by key (the path's bytes, or a keyed hash of it in an
  * encrypted volume); `lock_scope` holds one row per lock for its path and
@@ -13,6 +14,7 @@
  */
 
 import type { Core } from "../core/core.ts";
+import { count, type Room } from "../db/rooms.ts";
 import { Locked, NotFound } from "../errors.ts";
 import type { MetaCodec } from "../crypto/meta.ts";
 import { normalizePath, splitPath } from "../paths.ts";
@@ -63,11 +65,14 @@ export class Locks {
   readonly #writable: () => void;
 
   /** @internal Locks come from `Volume.locks`. */
-  constructor(core: Core, volume: number, meta: MetaCodec, assertWritable: () => void) {
+  constructor(
+    core: Core,
+    options: { volume: number; meta: MetaCodec; assertWritable: () => void },
+  ) {
     this.#core = core;
-    this.#volume = volume;
-    this.#meta = meta;
-    this.#writable = assertWritable;
+    this.#volume = options.volume;
+    this.#meta = options.meta;
+    this.#writable = options.assertWritable;
   }
 
   #info(r: LockRow): LockInfo {
@@ -105,7 +110,7 @@ export class Locks {
        AND ${this.#live()}`,
       this.#volume,
       ...keys,
-      Date.now(),
+      this.#core.clock.now(),
     );
     const own = keys[0];
     const same = (a: Uint8Array, b: Uint8Array) =>
@@ -121,13 +126,13 @@ export class Locks {
        WHERE s.volume = ? AND s.key = ? AND ${this.#live()}`,
       this.#volume,
       key,
-      Date.now(),
+      this.#core.clock.now(),
     ).map((r) => this.#info(r));
   }
 
   #purge(): void {
     const db = this.#core.db;
-    const now = Date.now();
+    const now = this.#core.clock.now();
     const gone = db.all<{ token: string }>(
       "SELECT token FROM locks WHERE volume = ? AND expires IS NOT NULL AND expires <= ?",
       this.#volume,
@@ -161,7 +166,7 @@ export class Locks {
       );
       if (conflict) throw new Locked(`locked by ${conflict.token}`, canonical);
       const token = `opaquelocktoken:${crypto.randomUUID()}`;
-      const now = Date.now();
+      const now = this.#core.clock.now();
       const t = request.timeoutSeconds;
       const expires = t === null || t === undefined ? null : now + Math.max(1, t) * 1000;
       const keys = this.#keys(canonical);
@@ -196,7 +201,7 @@ export class Locks {
       `SELECT l.* FROM locks l WHERE l.volume = ? AND l.token = ? AND ${this.#live()}`,
       this.#volume,
       token,
-      Date.now(),
+      this.#core.clock.now(),
     );
     return r ? this.#info(r) : null;
   }
@@ -215,7 +220,7 @@ export class Locks {
       if (!this.#get(token)) throw new NotFound("no such lock", token);
       const expires = timeoutSeconds === null
         ? null
-        : Date.now() + Math.max(1, timeoutSeconds) * 1000;
+        : this.#core.clock.now() + Math.max(1, timeoutSeconds) * 1000;
       this.#core.db.run(
         "UPDATE locks SET expires = ? WHERE volume = ? AND token = ?",
         expires,
@@ -259,3 +264,24 @@ export class Locks {
     });
   }
 }
+
+/** Locks and the paths they cover. */
+export const locksRoom: Room = {
+  name: "locks",
+  invariants: [{
+    rule: "every lock scope row belongs to a lock",
+    find({ db }) {
+      const sql = "FROM lock_scope WHERE token NOT IN (SELECT token FROM locks)";
+      const n = count(db, `SELECT COUNT(*) ${sql}`);
+      return n === 0 ? [] : [{
+        code: "orphan-lock-scope",
+        message: `${n} lock scope rows belong to no lock`,
+        fix: () => db.run(`DELETE ${sql}`),
+      }];
+    },
+  }],
+  removeVolume(db, volume) {
+    db.run("DELETE FROM locks WHERE volume = ?", volume);
+    db.run("DELETE FROM lock_scope WHERE volume = ?", volume);
+  },
+};

@@ -1,20 +1,29 @@
 /**
  * A store: one SQLite file holding named volumes. `Store.open` owns the
- * file; volumes, checks, garbage collection and exports go through it.
+ * file; volumes, keys, checks, garbage collection and exports go through
+ * it. What each room keeps is the room's: the store asks the rooms
+ * (`rooms.ts`) for their migrations, their invariants and what removing a
+ * volume deletes.
  *
  * @module
  */
 
-import {
-  check,
-  type CheckOptions,
-  type CheckReport,
-  gc,
-  type GcReport,
-  reap,
-} from "../check/check.ts";
+import { check, type CheckOptions, type CheckReport } from "../check/check.ts";
+import { gc, type GcReport, reap } from "../check/gc.ts";
 import { ChunkCodec, type CodecConfig } from "../chunks/codec.ts";
-import { Core, type CoreOptions, nowNs } from "../core/core.ts";
+import { Core, type CoreOptions } from "../core/core.ts";
+import {
+  deleteSlot,
+  insertSlot,
+  makeSlot,
+  slotInfos,
+  type SlotRecord,
+  slotsOf,
+  type Subkeys,
+  subkeys,
+  unlock,
+} from "../crypto/keys.ts";
+import { type MetaCodec, plainMeta, SealedMeta } from "../crypto/meta.ts";
 import { Db, type DbOptions } from "../db/db.ts";
 import {
   AlreadyExists,
@@ -23,127 +32,50 @@ import {
   fromSqliteError,
   InvalidArgument,
   NotFound,
-  NotSupported,
   ReadOnly,
 } from "../errors.ts";
-import {
-  type Credential,
-  DEFAULT_KDF,
-  makeSlot,
-  SealedMeta,
-  type SlotRecord,
-  type Subkeys,
-  subkeys,
-  unlock,
-} from "../crypto/crypto.ts";
-import type { MetaCodec } from "../crypto/meta.ts";
-import { plainMeta } from "../crypto/meta.ts";
-import { Kind } from "../db/schema.ts";
-import { Tree, type VolumeRecord } from "../tree/tree.ts";
+import { Change } from "../feed/feed.ts";
+import { Tree } from "../tree/tree.ts";
 import type {
   CreateVolumeOptions,
+  Credential,
   KdfOptions,
   KeySlotInfo,
   VolumeOptions,
   VolumeSummary,
 } from "../types.ts";
-import { Users } from "./users.ts";
 import { Volume } from "../volume/volume.ts";
+import { MIGRATIONS, ROOMS } from "./rooms.ts";
+import { Users } from "./users.ts";
+import {
+  checkVolumeName,
+  checkVolumeOptions,
+  type CryptoConfig,
+  cryptoConfig,
+  insertVolume,
+  newCryptoConfig,
+  renameVolumeRow,
+  toRecord,
+  toSummary,
+  updateVolume,
+  volumeById,
+  volumeInUse,
+  type VolumeRow,
+  volumeRow,
+  volumeRows,
+} from "./volumes.ts";
+
+export { VOLUME_DEFAULTS } from "./volumes.ts";
 
 /** Options of {@linkcode Store.open}. */
-export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create"> {
+export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create" | "migrations"> {
   /** Create the file if it does not exist (default false). */
   create?: boolean;
   /** Settings of the "default" volume a new store starts with; false for none. */
   defaultVolume?: VolumeOptions | false;
 }
 
-/** Defaults of a new volume: see the README's "Choices and measurements". */
-export const VOLUME_DEFAULTS: Required<Omit<VolumeOptions, "capacity">> = {
-  chunkSize: 128 << 10,
-  compression: 3,
-  keepVersions: 10,
-};
-
-const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-function checkVolumeName(name: string): string {
-  if (typeof name !== "string" || !VOLUME_NAME.test(name)) {
-    throw new InvalidArgument(
-      "a volume name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-      String(name),
-    );
-  }
-  return name;
-}
-
-function checkVolumeOptions(o: VolumeOptions): void {
-  const cs = o.chunkSize;
-  if (
-    cs !== undefined &&
-    (!Number.isInteger(cs) || cs < 4096 || cs > 16 << 20 || (cs & (cs - 1)) !== 0)
-  ) {
-    throw new InvalidArgument("chunkSize must be a power of two from 4 KiB to 16 MiB");
-  }
-  const z = o.compression;
-  if (z !== undefined && (!Number.isInteger(z) || z < 0 || z > 19)) {
-    throw new InvalidArgument("compression must be a zstd level 1-19, or 0 for none");
-  }
-  const k = o.keepVersions;
-  if (k !== undefined && (!Number.isInteger(k) || k < 1)) {
-    throw new InvalidArgument("keepVersions must be at least 1");
-  }
-  const c = o.capacity;
-  if (c !== undefined && c !== null && (!Number.isSafeInteger(c) || c < 0)) {
-    throw new InvalidArgument("capacity must be a number of bytes, or null");
-  }
-}
-
-interface VolumeRow {
-  id: number;
-  name: string;
-  root: number;
-  created: number;
-  chunk_size: number;
-  compression: number;
-  keep_versions: number;
-  capacity: number | null;
-  stored_bytes: number;
-  crypto: string | null;
-}
-
-function toRecord(r: VolumeRow): VolumeRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    root: r.root,
-    created: r.created,
-    chunkSize: r.chunk_size,
-    compression: r.compression,
-    keepVersions: r.keep_versions,
-    capacity: r.capacity,
-    crypto: r.crypto,
-  };
-}
-
 let codecSerial = 0;
-
-/** `volumes.crypto` of an encrypted volume. */
-interface CryptoConfig {
-  v: 1;
-  /** Random volume id (hex): HKDF salt and bound into every key slot. */
-  uid: string;
-  /** False: chunk ids are random, so no two chunks are ever shared. */
-  dedup: boolean;
-}
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function unhex(s: string): Uint8Array {
-  return new Uint8Array(s.match(/../g)!.map((x) => parseInt(x, 16)));
-}
 
 function credentialOf(
   o: { passphrase?: string; keyFile?: Uint8Array | string },
@@ -154,6 +86,24 @@ function credentialOf(
   if (o.passphrase !== undefined) return { passphrase: o.passphrase };
   if (o.keyFile !== undefined) return { keyFile: o.keyFile };
   return null;
+}
+
+/** A new encrypted volume's key material: its settings, first slot and subkeys. */
+async function newKeys(
+  credential: Credential,
+  options: CreateVolumeOptions,
+): Promise<{ config: CryptoConfig; slot: Omit<SlotRecord, "id">; keys: Subkeys }> {
+  const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const uid = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  try {
+    return {
+      config: newCryptoConfig(uid, options.dedup !== false),
+      slot: await makeSlot(credential, key, uid, options.kdf),
+      keys: subkeys(key, uid),
+    };
+  } finally {
+    key.fill(0);
+  }
 }
 
 /**
@@ -191,33 +141,40 @@ export class Store implements AsyncDisposable {
    * written by a newer Trove, is refused and left untouched.
    */
   static async open(path: string, options: StoreOptions = {}): Promise<Store> {
-    const db = Db.open(path, options);
+    const db = Db.open(path, { ...options, migrations: MIGRATIONS });
     let core: Core | undefined;
     try {
       core = new Core(db, options);
       const store = new Store(core);
-      if (!db.readOnly) {
-        const fresh = db.tx(() =>
-          db.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('created', ?)", Date.now())
-            .changes === 1
-        );
-        if (fresh && options.defaultVolume !== false) {
-          store.#insertVolume("default", options.defaultVolume ?? {});
-        }
-        core.startSession();
-        await core.checkpointer.start();
-        try {
-          reap(core, core.sessionTimeoutMs);
-        } catch (e) {
-          if (!(e instanceof Busy)) throw e;
-        }
-      }
+      if (!db.readOnly) await store.#begin(options);
       return store;
     } catch (e) {
       await core?.pool.close();
       await core?.checkpointer.stop().catch(() => {});
       db.close();
       throw e;
+    }
+  }
+
+  /** A writable open: the default volume of a new store, the session, dead sessions reaped. */
+  async #begin(options: StoreOptions): Promise<void> {
+    const core = this.#core;
+    const db = core.db;
+    const fresh = db.tx(() =>
+      db.run("INSERT OR IGNORE INTO meta(key, value) VALUES ('created', ?)", Date.now())
+        .changes === 1
+    );
+    if (fresh && options.defaultVolume !== false) {
+      const settings = options.defaultVolume ?? {};
+      checkVolumeOptions(settings);
+      db.tx(() => insertVolume(db, "default", settings));
+    }
+    core.session.start(core.sessionTimeoutMs);
+    await core.checkpointer.start();
+    try {
+      reap(core, core.sessionTimeoutMs);
+    } catch (e) {
+      if (!(e instanceof Busy)) throw e;
     }
   }
 
@@ -240,60 +197,11 @@ export class Store implements AsyncDisposable {
     if (this.#core.readOnly) throw new ReadOnly("the store is open read-only", this.path);
   }
 
-  #insertVolume(
-    name: string,
-    options: VolumeOptions,
-    crypto?: { config: CryptoConfig; slot: Omit<SlotRecord, "id"> },
-  ): void {
-    checkVolumeName(name);
-    checkVolumeOptions(options);
-    const db = this.#core.db;
-    db.tx(() => {
-      if (db.get("SELECT 1 FROM volumes WHERE name = ?", name)) {
-        throw new AlreadyExists("volume exists", name);
-      }
-      const now = nowNs();
-      const vid = db.run(
-        `INSERT INTO volumes(name, root, created, chunk_size, compression, keep_versions, capacity, crypto)
-         VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
-        name,
-        Date.now(),
-        options.chunkSize ?? VOLUME_DEFAULTS.chunkSize,
-        options.compression ?? VOLUME_DEFAULTS.compression,
-        options.keepVersions ?? VOLUME_DEFAULTS.keepVersions,
-        options.capacity ?? null,
-        crypto ? JSON.stringify(crypto.config) : null,
-      ).lastId;
-      const root = db.run(
-        `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, atime, mtime, ctime, btime)
-         VALUES (?, ${Kind.Dir}, ${0o755}, 0, 0, 2, ?, ?, ?, ?)`,
-        vid,
-        now,
-        now,
-        now,
-        now,
-      ).lastId;
-      db.run("UPDATE volumes SET root = ? WHERE id = ?", root, vid);
-      if (crypto) this.#insertSlot(vid, crypto.slot);
-    });
-  }
-
-  #insertSlot(volume: number, slot: Omit<SlotRecord, "id">): number {
-    return this.#core.db.run(
-      "INSERT INTO key_slots(volume, kind, salt, kdf, wrapped, created) VALUES (?, ?, ?, ?, ?, ?)",
-      volume,
-      slot.kind,
-      slot.salt,
-      slot.kdf,
-      slot.wrapped,
-      Date.now(),
-    ).lastId;
-  }
-
-  #row(name: string): VolumeRow {
-    const r = this.#core.db.get<VolumeRow>("SELECT * FROM volumes WHERE name = ?", name);
-    if (!r) throw new NotFound("no such volume", name);
-    return r;
+  /** Waits for the store (a batch elsewhere), refusing a closed or read-only one. */
+  async #enter(write: boolean): Promise<void> {
+    if (write) this.#assertWritable();
+    else this.#assertOpen();
+    await this.#core.enter();
   }
 
   /**
@@ -310,24 +218,14 @@ export class Store implements AsyncDisposable {
     if (options.dedup === false && !credential) {
       throw new InvalidArgument("turning dedup off applies to encrypted volumes");
     }
-    let crypto: { config: CryptoConfig; slot: Omit<SlotRecord, "id"> } | undefined;
-    let keys: Subkeys | undefined;
-    if (credential) {
-      const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
-      const uid = globalThis.crypto.getRandomValues(new Uint8Array(16));
-      try {
-        crypto = {
-          config: { v: 1, uid: hex(uid), dedup: options.dedup !== false },
-          slot: await makeSlot(credential, key, uid, options.kdf),
-        };
-        keys = subkeys(key, uid);
-      } finally {
-        key.fill(0);
-      }
-    }
-    await this.#core.enter();
-    this.#insertVolume(name, options, crypto);
-    return this.#open(this.#row(name), false, keys);
+    const crypto = credential ? await newKeys(credential, options) : undefined;
+    await this.#enter(true);
+    const db = this.#core.db;
+    db.tx(() => {
+      const vid = insertVolume(db, name, { ...options, crypto: crypto?.config });
+      if (crypto) insertSlot(db, vid, crypto.slot);
+    });
+    return this.#open(volumeRow(db, name), false, crypto?.keys);
   }
 
   /**
@@ -339,29 +237,20 @@ export class Store implements AsyncDisposable {
     name = "default",
     options: { readOnly?: boolean; passphrase?: string; keyFile?: Uint8Array | string } = {},
   ): Promise<Volume> {
-    this.#assertOpen();
-    await this.#core.enter();
+    await this.#enter(false);
     const credential = credentialOf(options);
     const cached = this.#volumes.get(name);
     if (cached && !options.readOnly && !credential) return cached;
-    const r = this.#row(checkVolumeName(name));
+    const r = volumeRow(this.#core.db, checkVolumeName(name));
     if (r.crypto === null) return this.#open(r, !!options.readOnly);
     if (!credential) {
       throw new BadKey("the volume is encrypted: give its passphrase or key file", name);
     }
-    const uid = unhex(this.#cryptoConfig(r).uid);
-    const { key } = await unlock(credential, this.#slots(r.id), uid);
-    const keys = subkeys(key, uid);
+    const { uidBytes } = cryptoConfig(r);
+    const { key } = await unlock(credential, slotsOf(this.#core.db, r.id), uidBytes);
+    const keys = subkeys(key, uidBytes);
     key.fill(0);
     return this.#open(r, !!options.readOnly, keys);
-  }
-
-  #cryptoConfig(r: VolumeRow): CryptoConfig {
-    const config = JSON.parse(r.crypto!) as CryptoConfig;
-    if (config.v !== 1) {
-      throw new NotSupported(`volume encryption format ${config.v} is not supported`, r.name);
-    }
-    return config;
   }
 
   /** A volume object over row `r`; `keys` when it is encrypted (and unlocked). */
@@ -373,26 +262,20 @@ export class Store implements AsyncDisposable {
       codec = this.#codecFor(record, {
         idKey: keys.chunkId,
         sealKey: keys.chunkSeal,
-        noDedup: !this.#cryptoConfig(r).dedup,
+        noDedup: !cryptoConfig(r).dedup,
       });
       meta = new SealedMeta(keys);
     } else {
       codec = this.#codecFor(record);
     }
-    const vol = new Volume(this.#core, new Tree(this.#core, record, meta), codec, readOnly);
+    const tree = new Tree(this.#core, record, meta);
+    const vol = new Volume(this.#core, { tree, codec, readOnly });
     if (!readOnly && !keys) this.#volumes.set(r.name, vol);
     return vol;
   }
 
-  #slots(volume: number): SlotRecord[] {
-    return this.#core.db.all<SlotRecord>(
-      "SELECT id, kind, salt, kdf, wrapped FROM key_slots WHERE volume = ? ORDER BY id",
-      volume,
-    );
-  }
-
   #codecFor(
-    record: VolumeRecord,
+    record: ReturnType<typeof toRecord>,
     keys?: Pick<CodecConfig, "idKey" | "sealKey" | "noDedup">,
   ): ChunkCodec {
     let codec = this.#codecs.get(record.id);
@@ -410,28 +293,25 @@ export class Store implements AsyncDisposable {
     return codec;
   }
 
+  // ---- keys -------------------------------------------------------------
+
   /** The key slots of an encrypted volume (no secrets). */
   async keySlots(name: string): Promise<KeySlotInfo[]> {
-    this.#assertOpen();
-    await this.#core.enter();
-    const r = this.#encrypted(name);
-    return this.#core.db.all<
-      { id: number; kind: "passphrase" | "keyfile"; created: number; kdf: string | null }
-    >(
-      "SELECT id, kind, created, kdf FROM key_slots WHERE volume = ? ORDER BY id",
-      r.id,
-    ).map((s) => ({
-      id: s.id,
-      kind: s.kind,
-      created: new Date(s.created),
-      kdf: s.kdf ? { ...DEFAULT_KDF, ...JSON.parse(s.kdf) } : null,
-    }));
+    await this.#enter(false);
+    return slotInfos(this.#core.db, this.#encrypted(name).id);
   }
 
   #encrypted(name: string): VolumeRow & { uid: Uint8Array } {
-    const r = this.#row(checkVolumeName(name));
+    const r = volumeRow(this.#core.db, checkVolumeName(name));
     if (r.crypto === null) throw new InvalidArgument("the volume is not encrypted", name);
-    return { ...r, uid: unhex(this.#cryptoConfig(r).uid) };
+    return { ...r, uid: cryptoConfig(r).uidBytes };
+  }
+
+  /** The volume key of encrypted volume `name`, unwrapped by `current`, and its slot. */
+  async #unlock(name: string, current: Credential) {
+    const r = this.#encrypted(name);
+    const opened = await unlock(current, slotsOf(this.#core.db, r.id), r.uid);
+    return { r, ...opened };
   }
 
   /**
@@ -444,13 +324,11 @@ export class Store implements AsyncDisposable {
     add: Credential,
     kdf?: KdfOptions,
   ): Promise<number> {
-    this.#assertWritable();
-    await this.#core.enter();
-    const r = this.#encrypted(name);
-    const { key } = await unlock(current, this.#slots(r.id), r.uid);
+    await this.#enter(true);
+    const { r, key } = await this.#unlock(name, current);
     try {
       const slot = await makeSlot(add, key, r.uid, kdf);
-      return this.#core.db.tx(() => this.#insertSlot(r.id, slot));
+      return this.#core.db.tx(() => insertSlot(this.#core.db, r.id, slot));
     } finally {
       key.fill(0);
     }
@@ -458,13 +336,12 @@ export class Store implements AsyncDisposable {
 
   /** Removes a key slot, after `current` unlocks; the last one is refused. */
   async removeKey(name: string, current: Credential, slotId: number): Promise<void> {
-    this.#assertWritable();
-    await this.#core.enter();
-    const r = this.#encrypted(name);
-    const { key } = await unlock(current, this.#slots(r.id), r.uid);
+    await this.#enter(true);
+    const { r, key } = await this.#unlock(name, current);
     key.fill(0);
-    this.#core.db.tx(() => {
-      const slots = this.#slots(r.id);
+    const db = this.#core.db;
+    db.tx(() => {
+      const slots = slotsOf(db, r.id);
       if (!slots.some((s) => s.id === slotId)) throw new NotFound(`no key slot ${slotId}`, name);
       if (slots.length === 1) {
         throw new InvalidArgument(
@@ -472,7 +349,7 @@ export class Store implements AsyncDisposable {
           name,
         );
       }
-      this.#core.db.run("DELETE FROM key_slots WHERE id = ?", slotId);
+      deleteSlot(db, slotId);
     });
   }
 
@@ -486,15 +363,14 @@ export class Store implements AsyncDisposable {
     replacement: Credential,
     kdf?: KdfOptions,
   ): Promise<number> {
-    this.#assertWritable();
-    await this.#core.enter();
-    const r = this.#encrypted(name);
-    const { key, slot: old } = await unlock(current, this.#slots(r.id), r.uid);
+    await this.#enter(true);
+    const { r, key, slot: old } = await this.#unlock(name, current);
     try {
       const slot = await makeSlot(replacement, key, r.uid, kdf);
-      return this.#core.db.tx(() => {
-        const id = this.#insertSlot(r.id, slot);
-        this.#core.db.run("DELETE FROM key_slots WHERE id = ?", old);
+      const db = this.#core.db;
+      return db.tx(() => {
+        const id = insertSlot(db, r.id, slot);
+        deleteSlot(db, old);
         return id;
       });
     } finally {
@@ -502,21 +378,12 @@ export class Store implements AsyncDisposable {
     }
   }
 
+  // ---- volumes ----------------------------------------------------------
+
   /** Every volume with its settings. */
   async volumes(): Promise<VolumeSummary[]> {
-    this.#assertOpen();
-    await this.#core.enter();
-    return this.#core.db.all<VolumeRow>("SELECT * FROM volumes ORDER BY name").map((r) => ({
-      name: r.name,
-      id: r.id,
-      created: new Date(r.created),
-      chunkSize: r.chunk_size,
-      compression: r.compression,
-      keepVersions: r.keep_versions,
-      capacity: r.capacity,
-      storedBytes: r.stored_bytes,
-      encrypted: r.crypto !== null,
-    }));
+    await this.#enter(false);
+    return volumeRows(this.#core.db).map(toSummary);
   }
 
   /** Changes a volume's capacity, retention or compression of new chunks. */
@@ -526,17 +393,12 @@ export class Store implements AsyncDisposable {
   ): Promise<void> {
     this.#assertWritable();
     checkVolumeOptions(options);
-    await this.#core.enter();
-    const db = this.#core.db;
-    db.tx(() => {
-      const r = this.#row(name);
-      db.run(
-        "UPDATE volumes SET capacity = ?, keep_versions = ?, compression = ? WHERE id = ?",
-        options.capacity === undefined ? r.capacity : options.capacity,
-        options.keepVersions ?? r.keep_versions,
-        options.compression ?? r.compression,
-        r.id,
-      );
+    await this.#enter(true);
+    const core = this.#core;
+    core.db.tx(() => {
+      const r = volumeRow(core.db, name);
+      updateVolume(core.db, r, options);
+      core.feed.note(r.id, Change.Settings);
     });
     this.#forget(name);
   }
@@ -551,52 +413,30 @@ export class Store implements AsyncDisposable {
 
   /** Renames a volume. */
   async renameVolume(from: string, to: string): Promise<void> {
-    this.#assertWritable();
     checkVolumeName(to);
-    await this.#core.enter();
-    const db = this.#core.db;
-    db.tx(() => {
-      this.#row(from);
-      if (db.get("SELECT 1 FROM volumes WHERE name = ?", to)) {
-        throw new AlreadyExists("volume exists", to);
-      }
-      db.run("UPDATE volumes SET name = ? WHERE name = ?", to, from);
+    await this.#enter(true);
+    const core = this.#core;
+    core.db.tx(() => {
+      renameVolumeRow(core.db, from, to);
+      core.feed.note(volumeRow(core.db, to).id, Change.Settings);
     });
     this.#forget(from);
   }
 
-  /** Deletes a volume and everything in it. */
+  /** Deletes a volume and everything in it: each room deletes its rows. */
   async removeVolume(name: string): Promise<void> {
-    this.#assertWritable();
-    await this.#core.enter();
+    await this.#enter(true);
     const db = this.#core.db;
     db.tx(() => {
-      const r = this.#row(name);
-      if (
-        db.get(
-          "SELECT 1 FROM opens o JOIN nodes n ON n.id = o.node WHERE n.volume = ? LIMIT 1",
-          r.id,
-        )
-      ) {
-        throw new Busy("files of the volume are open", name);
-      }
-      const nodes = "SELECT id FROM nodes WHERE volume = ?";
-      db.run(
-        `DELETE FROM extents WHERE version IN (SELECT id FROM versions WHERE node IN (${nodes}))`,
-        r.id,
-      );
-      db.run(`DELETE FROM versions WHERE node IN (${nodes})`, r.id);
-      db.run(`DELETE FROM xattrs WHERE node IN (${nodes})`, r.id);
-      db.run(`DELETE FROM entries WHERE parent IN (${nodes})`, r.id);
-      db.run("DELETE FROM nodes WHERE volume = ?", r.id);
-      db.run("DELETE FROM chunks WHERE volume = ?", r.id);
-      db.run("DELETE FROM key_slots WHERE volume = ?", r.id);
-      db.run("DELETE FROM locks WHERE volume = ?", r.id);
-      db.run("DELETE FROM lock_scope WHERE volume = ?", r.id);
+      const r = volumeRow(db, name);
+      if (volumeInUse(db, r.id)) throw new Busy("files of the volume are open", name);
+      for (const room of ROOMS) room.removeVolume?.(db, r.id);
       db.run("DELETE FROM volumes WHERE id = ?", r.id);
     });
     this.#forget(name);
   }
+
+  // ---- the whole store --------------------------------------------------
 
   /**
    * Checks every invariant of the store (see the README's format section);
@@ -604,14 +444,24 @@ export class Store implements AsyncDisposable {
    * be fixed without guessing.
    */
   async check(options: CheckOptions = {}): Promise<CheckReport> {
-    this.#assertOpen();
-    await this.#core.enter();
+    await this.#enter(false);
+    const db = this.#core.db;
     // Chunks of an encrypted volume can be verified once it was unlocked here.
     const codecOf = (id: number) => {
-      const r = this.#core.db.get<VolumeRow>("SELECT * FROM volumes WHERE id = ?", id);
+      const r = volumeById(db, id);
       return r && r.crypto === null ? this.#codecFor(toRecord(r)) : this.#codecs.get(id) ?? null;
     };
-    return check(this.#core, codecOf, options);
+    const nameOf = (node: number) => {
+      const vid = db.get<{ volume: number }>("SELECT volume FROM nodes WHERE id = ?", node);
+      const r = vid && volumeById(db, vid.volume);
+      if (!r || r.crypto !== null) return null;
+      try {
+        return new Tree(this.#core, toRecord(r), plainMeta).pathOf(node);
+      } catch {
+        return null;
+      }
+    };
+    return check(this.#core, { rooms: ROOMS, codecOf, nameOf }, options);
   }
 
   /**
@@ -620,8 +470,7 @@ export class Store implements AsyncDisposable {
    * to the file system.
    */
   async gc(options: { sessionTimeoutMs?: number } = {}): Promise<GcReport> {
-    this.#assertWritable();
-    await this.#core.enter();
+    await this.#enter(true);
     await this.#core.checkpointer.full();
     return gc(this.#core, options.sessionTimeoutMs ?? this.#core.sessionTimeoutMs);
   }
@@ -632,8 +481,7 @@ export class Store implements AsyncDisposable {
    * part of the log in use; a later checkpoint finishes the job.
    */
   async checkpoint(): Promise<boolean> {
-    this.#assertOpen();
-    await this.#core.enter();
+    await this.#enter(false);
     return await this.#core.checkpointer.full();
   }
 
@@ -645,8 +493,7 @@ export class Store implements AsyncDisposable {
     dest: string,
     options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {},
   ): Promise<void> {
-    this.#assertOpen();
-    await this.#core.enter();
+    await this.#enter(false);
     try {
       await Deno.lstat(dest);
       throw new AlreadyExists("destination exists", dest);
@@ -681,7 +528,7 @@ export class Store implements AsyncDisposable {
     }
     core.closed = true;
     try {
-      if (!core.readOnly) core.endSession();
+      if (!core.readOnly) core.session.end();
     } catch (e) {
       errors.push(e);
     }

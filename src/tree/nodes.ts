@@ -1,0 +1,141 @@
+/**
+ * Nodes as the tree stores them: kinds, the `nodes` row, a volume's
+ * settings row, and the public `FileInfo` view of a node.
+ *
+ * @module
+ */
+
+import type { FileInfo } from "../types.ts";
+
+/** Kinds of node, as stored in `nodes.kind`. */
+export const Kind = { File: 1, Dir: 2, Symlink: 3 } as const;
+/** One of the {@linkcode Kind} values. */
+export type Kind = typeof Kind[keyof typeof Kind];
+
+/** A `nodes` row, with its current version's number and digest. */
+export interface NodeRow {
+  id: number;
+  kind: Kind;
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  size: number;
+  atime: bigint;
+  mtime: bigint;
+  ctime: bigint;
+  btime: bigint;
+  /** `versions.id` of the current content, or null. */
+  version: number | null;
+  /** The current version's number. */
+  seq: number | null;
+  /** The current version's content digest (16 bytes). */
+  digest: Uint8Array | null;
+  target: Uint8Array | null;
+  keep: number | null;
+}
+
+/** A volume's settings as stored in `volumes`. */
+export interface VolumeRecord {
+  id: number;
+  name: string;
+  root: number;
+  created: number;
+  chunkSize: number;
+  compression: number;
+  keepVersions: number;
+  capacity: number | null;
+  crypto: string | null;
+}
+
+/** Settings of a new node. */
+export interface CreateOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** A symlink's target. */
+  target?: string;
+}
+
+/** Columns of {@linkcode NodeRow}, over `nodes n LEFT JOIN versions v`. */
+export const NODE_COLS = `n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
+  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep`;
+
+/** A row read with `setReadBigInts(true)` as a {@linkcode NodeRow}. */
+export function toNode(r: Record<string, unknown>): NodeRow {
+  return {
+    id: Number(r.id),
+    kind: Number(r.kind) as Kind,
+    mode: Number(r.mode),
+    uid: Number(r.uid),
+    gid: Number(r.gid),
+    nlink: Number(r.nlink),
+    size: Number(r.size),
+    atime: r.atime as bigint,
+    mtime: r.mtime as bigint,
+    ctime: r.ctime as bigint,
+    btime: r.btime as bigint,
+    version: r.version === null ? null : Number(r.version),
+    seq: r.seq === null ? null : Number(r.seq),
+    digest: r.digest as Uint8Array | null,
+    target: r.target as Uint8Array | null,
+    keep: r.keep === null ? null : Number(r.keep),
+  };
+}
+
+const S_IFMT = { [Kind.File]: 0o100000, [Kind.Dir]: 0o040000, [Kind.Symlink]: 0o120000 };
+
+/** `st_mode` of a node: type bits and permission bits. */
+export function stMode(n: NodeRow): number {
+  return S_IFMT[n.kind] | (n.mode & 0o7777);
+}
+
+/**
+ * Bytes as lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { hex } from "./nodes.ts";
+ * console.assert(hex(new Uint8Array([1, 255])) === "01ff");
+ * ```
+ */
+export function hex(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** The digest of a file that never had content (size 0, no chunks). */
+const EMPTY_DIGEST = "af5570f5a1810b7af78caf4bc70a660f";
+
+function nsToDate(ns: bigint): Date {
+  return new Date(Number(ns / 1_000_000n));
+}
+
+/** The public view of a node of volume `vol`. */
+export function fileInfo(n: NodeRow, vol: VolumeRecord): FileInfo {
+  return {
+    isFile: n.kind === Kind.File,
+    isDirectory: n.kind === Kind.Dir,
+    isSymlink: n.kind === Kind.Symlink,
+    size: n.size,
+    mtime: nsToDate(n.mtime),
+    atime: nsToDate(n.atime),
+    ctime: nsToDate(n.ctime),
+    birthtime: nsToDate(n.btime),
+    mtimeNs: n.mtime,
+    atimeNs: n.atime,
+    ctimeNs: n.ctime,
+    birthtimeNs: n.btime,
+    mode: stMode(n),
+    uid: n.uid,
+    gid: n.gid,
+    nlink: n.nlink,
+    ino: n.id,
+    dev: vol.id,
+    blksize: vol.chunkSize,
+    blocks: Math.ceil(n.size / 512),
+    version: n.seq,
+    digest: n.digest ? hex(n.digest) : n.kind === Kind.File && n.size === 0 ? EMPTY_DIGEST : null,
+  };
+}

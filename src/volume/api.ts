@@ -1,0 +1,220 @@
+/**
+ * The seam the front ends (`dav/`, `ffi/`, `cli/`) speak to: a
+ * {@linkcode FileSystem} shaped like Deno's own file API, and the optional
+ * capabilities a particular file system may add — versions, locks,
+ * extended attributes, operations by node id, a change feed — found at run
+ * time with the `has…` guards, the way golang.org/x/net/webdav's handler
+ * talks to a `FileSystem` and finds `DeadPropsHolder` by a type assertion.
+ * A volume implements all of it; a read-only view (a snapshot) or a layered
+ * view (an overlay) implements the `FileSystem` and what it can.
+ *
+ * This file holds only interfaces, their documentation, and the guards that
+ * find a capability.
+ *
+ * @module
+ */
+
+import type { ChangeRecord } from "../feed/feed.ts";
+import type { LockInfo, LockRequest } from "../locks/locks.ts";
+import type {
+  CopyOptions,
+  DirEntry,
+  DirEntryPlus,
+  FileInfo,
+  MkdirOptions,
+  OpenMode,
+  OpenOptions,
+  RemoveOptions,
+  RenameOptions,
+  SetAttributes,
+  VersionInfo,
+  VolumeInfo,
+  WalkEntry,
+  WalkOptions,
+  WriteFileOptions,
+  XattrOptions,
+} from "../types.ts";
+import type { FileHandle } from "./handle.ts";
+
+/**
+ * A file tree: what every view of a volume offers. Paths are absolute
+ * within the tree (`/docs/plan.md`). A read-only file system refuses every
+ * change with `ReadOnly`.
+ */
+export interface FileSystem {
+  /** A name for messages and listings (the volume's name). */
+  readonly name: string;
+  /** True when every change is refused with `ReadOnly`. */
+  readonly readOnly: boolean;
+  /** The size of the pieces content is stored in: a good size for writes. */
+  readonly chunkSize: number;
+
+  stat(path: string): Promise<FileInfo>;
+  lstat(path: string): Promise<FileInfo>;
+  exists(path: string, options?: { isFile?: boolean; isDirectory?: boolean }): Promise<boolean>;
+  readFile(path: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  readTextFile(path: string, options?: { signal?: AbortSignal }): Promise<string>;
+  readDir(path: string): AsyncIterableIterator<DirEntry>;
+  /** Entries with their metadata (and, when asked, extended attributes). */
+  readDirPlus(path: string, options?: { xattrs?: boolean }): AsyncIterableIterator<DirEntryPlus>;
+  /** Metadata and extended attributes of one entry, in one read. */
+  statPlus(
+    path: string,
+    options?: { follow?: boolean },
+  ): Promise<{ info: FileInfo; xattrs: Map<string, Uint8Array> }>;
+  readLink(path: string): Promise<string>;
+  realPath(path: string): Promise<string>;
+  open(path: string, options?: OpenOptions | OpenMode): Promise<FileHandle>;
+  walk(root?: string, options?: WalkOptions): AsyncIterableIterator<WalkEntry>;
+  glob(
+    pattern: string,
+    options?: { includeDirs?: boolean; root?: string },
+  ): AsyncIterableIterator<WalkEntry>;
+  /** Stored bytes and capacity, cheaply. */
+  usage(): Promise<{ used: number; capacity: number | null }>;
+  info(): Promise<VolumeInfo>;
+
+  writeFile(
+    path: string,
+    data: Uint8Array | ReadableStream<Uint8Array>,
+    options?: WriteFileOptions,
+  ): Promise<void>;
+  writeTextFile(path: string, text: string, options?: WriteFileOptions): Promise<void>;
+  mkdir(path: string, options?: MkdirOptions): Promise<void>;
+  remove(path: string, options?: RemoveOptions): Promise<void>;
+  rename(oldPath: string, newPath: string, options?: RenameOptions): Promise<void>;
+  link(oldPath: string, newPath: string): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  truncate(path: string, len?: number): Promise<void>;
+  utime(path: string, atime: number | Date, mtime: number | Date): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  chown(path: string, uid: number | null, gid: number | null): Promise<void>;
+  copyFile(from: string, to: string): Promise<void>;
+  copy(from: string, to: string, options?: CopyOptions): Promise<void>;
+  /** Runs `fn` as one atomic transaction: all of its changes commit, or none. */
+  batch<T>(fn: (fs: this) => Promise<T> | T): Promise<T>;
+}
+
+/** A file system that keeps versions of files. */
+export interface Versioned {
+  versions(path: string): Promise<VersionInfo[]>;
+  restore(path: string, version: number): Promise<number>;
+  setRetention(path: string, keep: number | null): Promise<void>;
+}
+
+/**
+ * Advisory locks on paths (WebDAV locks), kept where every process sees
+ * them. What each error means to a WebDAV client: `Locked` is 423 (a
+ * conflicting lock), `NotFound` 412 or 409 (no such lock), `ReadOnly` 403.
+ */
+export interface LockSystem {
+  lock(path: string, request: LockRequest): Promise<LockInfo>;
+  get(token: string): Promise<LockInfo | null>;
+  refresh(token: string, timeoutSeconds: number | null): Promise<LockInfo>;
+  unlock(token: string): Promise<void>;
+  /** Live locks on `path`, or on an ancestor with depth infinity. */
+  covering(path: string): Promise<LockInfo[]>;
+  /** Live locks on `path` or anywhere below it. */
+  within(path: string): Promise<LockInfo[]>;
+  /** Drops every lock on `path` or below it; returns how many. */
+  removeWithin(path: string): Promise<number>;
+}
+
+/** A file system with advisory locks. */
+export interface Lockable {
+  readonly locks: LockSystem;
+}
+
+/** A file system that stores extended attributes (WebDAV dead properties). */
+export interface ExtendedAttributes {
+  getXattr(path: string, name: string): Promise<Uint8Array>;
+  setXattr(
+    path: string,
+    name: string,
+    value: Uint8Array | string,
+    options?: XattrOptions,
+  ): Promise<void>;
+  removeXattr(path: string, name: string): Promise<void>;
+  listXattrs(path: string): Promise<string[]>;
+}
+
+/** What `NodeOperations.create` makes. */
+export interface NewNodeOptions {
+  kind: "file" | "directory" | "symlink";
+  /** Permission bits (default 0644 for files, 0755 for directories). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** A symlink's target. */
+  target?: string;
+}
+
+/**
+ * Operations by node id (`FileInfo.ino`), for callers that hold ids rather
+ * than paths: the kernel mount.
+ */
+export interface NodeOperations {
+  /** The root directory's id. */
+  readonly rootIno: number;
+  stat(ino: number): Promise<FileInfo>;
+  lookup(dirIno: number, name: string): Promise<FileInfo>;
+  readDirPlus(dirIno: number, options?: { xattrs?: boolean }): AsyncIterableIterator<DirEntryPlus>;
+  create(
+    dirIno: number,
+    name: string,
+    options: NewNodeOptions | NewNodeOptions["kind"],
+  ): Promise<FileInfo>;
+  unlink(dirIno: number, name: string): Promise<void>;
+  rmdir(dirIno: number, name: string): Promise<void>;
+  rename(
+    from: { dir: number; name: string },
+    to: { dir: number; name: string },
+    options?: RenameOptions,
+  ): Promise<void>;
+  link(ino: number, to: { dir: number; name: string }): Promise<FileInfo>;
+  readLink(ino: number): Promise<string>;
+  setAttributes(ino: number, attrs: SetAttributes): Promise<FileInfo>;
+  open(ino: number, options?: OpenOptions | OpenMode): Promise<FileHandle>;
+  getXattr(ino: number, name: string): Promise<Uint8Array>;
+  setXattr(ino: number, name: string, value: Uint8Array, options?: XattrOptions): Promise<void>;
+  removeXattr(ino: number, name: string): Promise<void>;
+  listXattrs(ino: number): Promise<string[]>;
+  pathOf(ino: number): Promise<string>;
+}
+
+/** A file system reachable by node id. */
+export interface ByNode {
+  readonly nodes: NodeOperations;
+}
+
+/** A file system whose commits can be followed. */
+export interface ChangeSource {
+  /** Every commit after `since` (a `seq`), oldest first. */
+  changes(options?: { since?: number }): AsyncIterableIterator<ChangeRecord>;
+}
+
+/** True when `fs` keeps versions. */
+export function hasVersions<T extends FileSystem>(fs: T): fs is T & Versioned {
+  return typeof (fs as Partial<Versioned>).versions === "function";
+}
+
+/** True when `fs` has advisory locks. */
+export function hasLocks<T extends FileSystem>(fs: T): fs is T & Lockable {
+  return typeof (fs as Partial<Lockable>).locks === "object" &&
+    (fs as Partial<Lockable>).locks !== null;
+}
+
+/** True when `fs` stores extended attributes. */
+export function hasXattrs<T extends FileSystem>(fs: T): fs is T & ExtendedAttributes {
+  return typeof (fs as Partial<ExtendedAttributes>).setXattr === "function";
+}
+
+/** True when `fs` is reachable by node id. */
+export function hasNodes<T extends FileSystem>(fs: T): fs is T & ByNode {
+  return typeof (fs as Partial<ByNode>).nodes === "object";
+}
+
+/** True when `fs` has a change feed. */
+export function hasChanges<T extends FileSystem>(fs: T): fs is T & ChangeSource {
+  return typeof (fs as Partial<ChangeSource>).changes === "function";
+}
