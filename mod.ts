@@ -93,9 +93,8 @@ export {
   BadKey,
   Busy,
   Corrupt,
-  ERROR_TABLE,
-  type ErrorMapping,
-  errorMapping,
+  ERROR_CLASSES,
+  type ErrorClass,
   FilesystemLoop,
   FileTooLarge,
   InvalidArgument,
@@ -110,5 +109,6 @@ export {
   PermissionDenied,
   QuotaExceeded,
   ReadOnly,
+  rowOf,
   TroveError,
 } from "./src/errors.ts";

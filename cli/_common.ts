@@ -1,7 +1,7 @@
 /**
  * What every `trove` subcommand shares: option parsing, opening the store,
- * getting credentials, printing, and turning errors into exit codes — one
- * table (`ERROR_TABLE` in src/errors.ts), applied in one place.
+ * getting credentials, printing, and turning errors into exit codes — the
+ * CLI's one table (`_errors.ts`), applied in one place.
  *
  * @module
  */
@@ -11,7 +11,6 @@ import {
   AlreadyExists,
   BadKey,
   type Credential,
-  errorMapping,
   IsADirectory,
   NotADirectory,
   NotFound,
@@ -21,6 +20,7 @@ import {
   TroveError,
   type Volume,
 } from "../mod.ts";
+import { EXIT_USAGE, exitCodeOf } from "./_errors.ts";
 
 /** A bad command line: one line and the usage, exit code 2. */
 export class UsageError extends Error {
@@ -372,14 +372,14 @@ function shellLine(argv: string[]): string {
 export function report(e: unknown, argv?: string[]): number {
   if (e instanceof UsageError) {
     console.error(`trove: ${e.message}`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (e instanceof TroveError) {
     const hint = e instanceof NotFound && e.message.startsWith("no store at this path")
       ? " (create one with: trove init)"
       : "";
     console.error(`trove: ${e.name}: ${e.message}${hint}`);
-    return errorMapping(e).exit;
+    return exitCodeOf(e);
   }
   if (e instanceof Deno.errors.NotCapable || (e as Error)?.name === "NotCapable") {
     const message = (e as Error).message.replace(/, run again with the --allow-\S+ flag$/, "");

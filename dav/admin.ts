@@ -16,8 +16,9 @@
  * @module
  */
 
-import { errorMapping, TroveError, type UserInfo } from "../mod.ts";
-import type { DavOptions } from "./handler.ts";
+import type { UserInfo } from "../mod.ts";
+import type { DavOptions } from "./_ctx.ts";
+import { errorResponse } from "./_errors.ts";
 
 /** Where the admin API lives. */
 export const ADMIN_PREFIX = "/.trove/api";
@@ -107,10 +108,8 @@ export async function adminApi(
     }
     return json(404, { error: "no such admin endpoint" });
   } catch (e) {
-    const status = e instanceof TroveError ? errorMapping(e).http : 500;
-    return json(status, {
-      error: e instanceof TroveError ? `${e.name}: ${e.message}` : "internal error",
-    });
+    const { status, message } = errorResponse(e);
+    return json(status, { error: message });
   }
 }
 

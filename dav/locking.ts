@@ -2,29 +2,54 @@
  * WebDAV locking (RFC 4918 §6–7, §9.10–9.11): the `If` header's
  * evaluation, the rule that a locked resource changes only for a request
  * that submits the lock's token, and the LOCK and UNLOCK methods. Locks
- * live in the store (`Volume.locks`), so they survive restarts and every
- * process sees them; a lock is checked by its token, not by who holds it.
+ * live in the store (a file system's `locks`, when it has them), so they
+ * survive restarts and every process sees them; a lock is checked by its
+ * token, not by who holds it. A file system without locks (a read-only
+ * view) has none to check and takes none.
  *
  * @module
  */
 
-import { Locked, type LockInfo, NotFound, type Volume } from "../mod.ts";
+import {
+  type FileSystem,
+  hasLocks,
+  Locked,
+  type LockInfo,
+  type LockSystem,
+  NotFound,
+  NotSupported,
+} from "../mod.ts";
 import {
   type Ctx,
   decodePath,
   hrefOf,
-  HttpError,
   parentOf,
   parseRef,
   statOrNull,
   volOf,
   xmlBody,
-} from "./handler.ts";
-import { etagOf, reply } from "./http.ts";
+} from "./_ctx.ts";
+import { etagOf, HttpError, reply } from "./http.ts";
 import { submittedTokens } from "./if_header.ts";
 import { child, elements, escapeXml, parseXml, serialize } from "./xml.ts";
 
 const DAV = "DAV:";
+
+/** What a file system without locks answers: no lock covers anything, none can be taken. */
+const NO_LOCKS: LockSystem = {
+  lock: () => Promise.reject(new NotSupported("this file system takes no locks")),
+  get: () => Promise.resolve(null),
+  refresh: (token) => Promise.reject(new NotFound("no such lock", token)),
+  unlock: (token) => Promise.reject(new NotFound("no such lock", token)),
+  covering: () => Promise.resolve([]),
+  within: () => Promise.resolve([]),
+  removeWithin: () => Promise.resolve(0),
+};
+
+/** The locks of a file system, or none. */
+export function locksOf(fs: FileSystem): LockSystem {
+  return hasLocks(fs) ? fs.locks : NO_LOCKS;
+}
 /** Longest lock timeout granted (a week), and the default (an hour). */
 const MAX_TIMEOUT = 7 * 24 * 3600;
 const DEFAULT_TIMEOUT = 3600;
@@ -50,7 +75,7 @@ function taggedPath(ctx: Ctx, resource: string): string | null {
  * the resource; an entity tag when it is the resource's current one.
  * Throws 412 when no list holds.
  */
-export async function checkIf(ctx: Ctx, vol: Volume): Promise<void> {
+export async function checkIf(ctx: Ctx, vol: FileSystem): Promise<void> {
   for (const list of ctx.ifLists ?? []) {
     const path = list.resource === null ? ctx.target.path : taggedPath(ctx, list.resource);
     if (path === null) continue;
@@ -60,7 +85,7 @@ export async function checkIf(ctx: Ctx, vol: Volume): Promise<void> {
     for (const c of list.conditions) {
       let ok: boolean;
       if (c.token !== undefined) {
-        locks ??= await vol.locks.covering(path);
+        locks ??= await locksOf(vol).covering(path);
         ok = locks.some((l) => l.token === c.token);
       } else {
         if (etag === undefined) {
@@ -87,14 +112,14 @@ export async function checkIf(ctx: Ctx, vol: Volume): Promise<void> {
  */
 export async function requireUnlocked(
   ctx: Ctx,
-  vol: Volume,
+  vol: FileSystem,
   path: string,
   options: { depth: 0 | "infinity"; parent?: boolean },
 ): Promise<void> {
   const locks = [
-    ...await vol.locks.covering(path),
-    ...(options.depth === "infinity" ? await vol.locks.within(path) : []),
-    ...(options.parent && path !== "/" ? await vol.locks.covering(parentOf(path)) : []),
+    ...await locksOf(vol).covering(path),
+    ...(options.depth === "infinity" ? await locksOf(vol).within(path) : []),
+    ...(options.parent && path !== "/" ? await locksOf(vol).covering(parentOf(path)) : []),
   ];
   if (locks.length === 0) return;
   const submitted = submittedTokens(ctx.ifLists ?? []);
@@ -152,10 +177,10 @@ export async function handleLock(ctx: Ctx): Promise<Response> {
   if (text === null) {
     // A refresh: the If header names a lock that covers this resource.
     const tokens = submittedTokens(ctx.ifLists ?? []);
-    const covering = await vol.locks.covering(path);
+    const covering = await locksOf(vol).covering(path);
     const lock = covering.find((l) => tokens.has(l.token));
     if (!lock) throw new HttpError(412, "a refresh needs the token of a lock on the resource");
-    const refreshed = await vol.locks.refresh(lock.token, timeout);
+    const refreshed = await locksOf(vol).refresh(lock.token, timeout);
     return lockResponse(ctx, refreshed, 200);
   }
   const info = parseXml(text);
@@ -185,7 +210,7 @@ export async function handleLock(ctx: Ctx): Promise<Response> {
   }
   let lock: LockInfo;
   try {
-    lock = await vol.locks.lock(path, {
+    lock = await locksOf(vol).lock(path, {
       depth: depthHeader === "0" ? 0 : "infinity",
       scope: scopeName,
       owner,
@@ -207,7 +232,7 @@ export async function handleLock(ctx: Ctx): Promise<Response> {
     try {
       await vol.writeFile(path, new Uint8Array(), { createNew: true });
     } catch (e) {
-      await vol.locks.unlock(lock.token).catch(() => {});
+      await locksOf(vol).unlock(lock.token).catch(() => {});
       throw e;
     }
   }
@@ -221,7 +246,7 @@ export async function handleUnlock(ctx: Ctx): Promise<Response> {
   const m = header?.trim().match(/^<(.+)>$/);
   if (!m) throw new HttpError(400, "UNLOCK needs a Lock-Token header");
   const token = m[1];
-  const covering = await vol.locks.covering(ctx.target.path);
+  const covering = await locksOf(vol).covering(ctx.target.path);
   if (!covering.some((l) => l.token === token)) {
     throw new HttpError(
       409,
@@ -230,7 +255,7 @@ export async function handleUnlock(ctx: Ctx): Promise<Response> {
     );
   }
   try {
-    await vol.locks.unlock(token);
+    await locksOf(vol).unlock(token);
   } catch (e) {
     if (!(e instanceof NotFound)) throw e;
   }

@@ -9,10 +9,10 @@
  * @module
  */
 
-import { type DirEntryPlus, type FileInfo, NoAttribute } from "../mod.ts";
-import { type Ctx, hrefOf, HttpError, statOrNull, volOf, xmlBody } from "./handler.ts";
-import { contentType, etagOf, httpDate, reply, statusLine } from "./http.ts";
-import { activeLock, requireUnlocked } from "./locking.ts";
+import { type DirEntryPlus, type FileInfo, hasXattrs, NoAttribute, NotSupported } from "../mod.ts";
+import { type Ctx, hrefOf, statOrNull, volOf, xmlBody } from "./_ctx.ts";
+import { contentType, etagOf, httpDate, HttpError, reply, statusLine } from "./http.ts";
+import { activeLock, locksOf, requireUnlocked } from "./locking.ts";
 import { child, elements, escapeXml, parseXml, serialize, type XmlElement } from "./xml.ts";
 
 const DAV = "DAV:";
@@ -258,7 +258,7 @@ export async function handlePropfind(ctx: Ctx): Promise<Response> {
   const self = await vol.statPlus(path);
   const facts: Facts = { base: ctx.target.base, locks: null, usage: null };
   if (needs(q, "lockdiscovery")) {
-    const all = [...await vol.locks.covering(path), ...await vol.locks.within(path)];
+    const all = [...await locksOf(vol).covering(path), ...await locksOf(vol).within(path)];
     const seen = new Set<string>();
     facts.locks = all.filter((l) => !seen.has(l.token) && seen.add(l.token)).map((l) => ({
       path: l.path,
@@ -395,6 +395,7 @@ export async function handleProppatch(ctx: Ctx): Promise<Response> {
     }
   }
   if (failures.size === 0) {
+    if (!hasXattrs(vol)) throw new NotSupported("this file system keeps no dead properties");
     await vol.batch(async () => {
       for (const op of ops) {
         const key = PREFIX + clark(op.name);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { PermissionDenied, type Store, type Volume } from "../mod.ts";
+import { type FileSystem, PermissionDenied, type Store } from "../mod.ts";
 import { Authenticator } from "./auth.ts";
 import { createHandler } from "./handler.ts";
 
@@ -15,7 +15,7 @@ import { createHandler } from "./handler.ts";
 export interface ServeOptions {
   store: Store;
   /** Volumes to serve, opened (encrypted ones unlocked). */
-  volumes: Map<string, Volume>;
+  volumes: Map<string, FileSystem>;
   /** Serve this one volume at "/" instead of every volume as a collection. */
   single?: string;
   /** Default 127.0.0.1. */

@@ -9,7 +9,7 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { Busy, InvalidArgument, NotFound, type Volume } from "../mod.ts";
+import { Busy, type ByNode, type FileSystem, InvalidArgument, NotFound } from "../mod.ts";
 import { FuseSession, writeSysfs } from "./libfuse.ts";
 import { TroveFs } from "./trovefs.ts";
 
@@ -109,7 +109,7 @@ export async function prepareMountpoint(path: string): Promise<void> {
 
 /** Mounts `vol` at `mountpoint` until unmounted. */
 export async function mount(
-  vol: Volume,
+  vol: FileSystem & ByNode,
   mountpoint: string,
   options: MountOptions = {},
 ): Promise<Mount> {

@@ -15,16 +15,17 @@
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  errorMapping,
+  type ByNode,
   type FileHandle,
   type FileInfo,
+  type FileSystem,
   InvalidArgument,
-  type NodeApi,
+  type NodeOperations,
   NotSupported,
   type SetAttributes,
   TroveError,
-  type Volume,
 } from "../mod.ts";
+import { BadHandle, E, errnoOf } from "./_errors.ts";
 import {
   type Attr,
   CAP,
@@ -50,15 +51,6 @@ const FALLOC_FL_KEEP_SIZE = 1;
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
 
-/** Errnos of the protocol itself, not of storage errors. */
-const E = {
-  IO: 5,
-  NXIO: 6,
-  BADF: 9,
-  RANGE: 34,
-  NODATA: 61,
-} as const;
-
 /** Extended attributes the mount stores: the user and trusted namespaces. */
 function keptXattr(name: string): boolean {
   return name.startsWith("user.") || name.startsWith("trusted.");
@@ -81,17 +73,10 @@ interface DirHandle {
 
 const encoder = new TextEncoder();
 
-/** The errno for an error: its class's, from the one table. */
-export function errnoOf(e: unknown): number {
-  if (e instanceof TroveError) return errorMapping(e).errno[1];
-  if (e instanceof BadHandle) return E.BADF;
-  return E.IO;
-}
-
 /** A Trove volume as FUSE low-level handlers. */
 export class TroveFs implements LowLevelHandlers {
-  readonly #vol: Volume;
-  readonly #nodes: NodeApi;
+  readonly #vol: FileSystem & ByNode;
+  readonly #nodes: NodeOperations;
   readonly #root: number;
   readonly #ttl: number;
   readonly #storePath?: string;
@@ -101,7 +86,7 @@ export class TroveFs implements LowLevelHandlers {
   readonly #inflight = new Set<Promise<void>>();
   #nextFh = 1n;
 
-  constructor(vol: Volume, options: TroveFsOptions = {}) {
+  constructor(vol: FileSystem & ByNode, options: TroveFsOptions = {}) {
     this.#vol = vol;
     this.#nodes = vol.nodes;
     this.#root = vol.nodes.rootIno;
@@ -528,6 +513,3 @@ export class TroveFs implements LowLevelHandlers {
     });
   }
 }
-
-/** A request named a file handle this mount does not hold (EBADF). */
-class BadHandle extends Error {}

@@ -1,8 +1,8 @@
 /**
  * The closed set of errors Trove raises, named like `Deno.errors` so callers
- * test them with `instanceof`. Each class maps exactly once, in
- * {@linkcode ERROR_TABLE}, to a POSIX errno (the kernel mount), an HTTP
- * status (the WebDAV server) and a process exit code (the CLI).
+ * test them with `instanceof` ({@linkcode ERROR_CLASSES}). Each front end
+ * maps each class once, in its own table: an HTTP status (the WebDAV
+ * server), a POSIX errno (the kernel mount), a process exit code (the CLI).
  *
  * @module
  */
@@ -67,66 +67,56 @@ export class FilesystemLoop extends TroveError {}
 /** The store or request needs a feature this build does not have. */
 export class NotSupported extends TroveError {}
 
-/** What one error class maps to in each front end. */
-export interface ErrorMapping {
-  /** POSIX errno name and number for the kernel mount. */
-  errno: readonly [string, number];
-  /** HTTP status for the WebDAV server. */
-  http: number;
-  /** Exit code for the CLI. */
-  exit: number;
-}
+/** One of the error classes (a constructor). */
+export type ErrorClass = abstract new (...args: never[]) => TroveError;
 
 /**
- * The one table mapping error classes to errno, HTTP status and exit code.
- * Exit code 1 is an unexpected failure and 2 a bad command line; the classes
- * take 3 and up. Subclasses come before their parents: the first match wins.
+ * The closed set of error classes, every one Trove raises. Each front end
+ * maps every class once, in its own table — HTTP statuses in
+ * `dav/_errors.ts`, errnos in `ffi/_errors.ts`, exit codes in
+ * `cli/_errors.ts` — and a test checks that no class is missing from any.
  */
-export const ERROR_TABLE: ReadonlyMap<
-  abstract new (...args: never[]) => TroveError,
-  ErrorMapping
-> = new Map<abstract new (...args: never[]) => TroveError, ErrorMapping>([
-  [NoAttribute, { errno: ["ENODATA", 61], http: 404, exit: 3 }],
-  [NotFound, { errno: ["ENOENT", 2], http: 404, exit: 3 }],
-  [AlreadyExists, { errno: ["EEXIST", 17], http: 412, exit: 4 }],
-  [NotADirectory, { errno: ["ENOTDIR", 20], http: 409, exit: 5 }],
-  [IsADirectory, { errno: ["EISDIR", 21], http: 405, exit: 6 }],
-  [NotEmpty, { errno: ["ENOTEMPTY", 39], http: 409, exit: 7 }],
-  [PermissionDenied, { errno: ["EACCES", 13], http: 403, exit: 8 }],
-  [ReadOnly, { errno: ["EROFS", 30], http: 403, exit: 9 }],
-  [Locked, { errno: ["EAGAIN", 11], http: 423, exit: 10 }],
-  [QuotaExceeded, { errno: ["ENOSPC", 28], http: 507, exit: 11 }],
-  [BadKey, { errno: ["EACCES", 13], http: 403, exit: 12 }],
-  [Corrupt, { errno: ["EIO", 5], http: 500, exit: 13 }],
-  [NameTooLong, { errno: ["ENAMETOOLONG", 36], http: 414, exit: 14 }],
-  [FileTooLarge, { errno: ["EFBIG", 27], http: 413, exit: 14 }],
-  [InvalidArgument, { errno: ["EINVAL", 22], http: 400, exit: 14 }],
-  [Busy, { errno: ["EBUSY", 16], http: 503, exit: 15 }],
-  [FilesystemLoop, { errno: ["ELOOP", 40], http: 508, exit: 16 }],
-  [NotSupported, { errno: ["EOPNOTSUPP", 95], http: 501, exit: 17 }],
-]);
-
-const UNEXPECTED: ErrorMapping = {
-  errno: ["EIO", 5],
-  http: 500,
-  exit: 1,
-};
+export const ERROR_CLASSES: readonly ErrorClass[] = [
+  NotFound,
+  NoAttribute,
+  AlreadyExists,
+  NotADirectory,
+  IsADirectory,
+  NotEmpty,
+  PermissionDenied,
+  ReadOnly,
+  Locked,
+  QuotaExceeded,
+  BadKey,
+  Corrupt,
+  InvalidArgument,
+  NameTooLong,
+  FileTooLarge,
+  Busy,
+  FilesystemLoop,
+  NotSupported,
+];
 
 /**
- * The mapping for any thrown value: its class's row, or the row for an
- * unexpected failure.
+ * The row of a front end's table for `error`: its own class's, else the
+ * nearest parent class's; undefined for anything that is not a Trove error
+ * (a bug, which each front end answers its own way).
  *
  * @example
  * ```ts
- * import { errorMapping, NotFound } from "./errors.ts";
- * console.assert(errorMapping(new NotFound("gone")).http === 404);
+ * import { type ErrorClass, InvalidArgument, NameTooLong, NotFound, rowOf } from "./errors.ts";
+ * const table = new Map<ErrorClass, number>([[NotFound, 404], [InvalidArgument, 400]]);
+ * console.assert(rowOf(table, new NameTooLong("long")) === 400);
+ * console.assert(rowOf(table, new Error("bug")) === undefined);
  * ```
  */
-export function errorMapping(error: unknown): ErrorMapping {
-  for (const [cls, mapping] of ERROR_TABLE) {
-    if (error instanceof cls) return mapping;
+export function rowOf<T>(table: ReadonlyMap<ErrorClass, T>, error: unknown): T | undefined {
+  if (!(error instanceof TroveError)) return undefined;
+  for (let c = error.constructor; c && c !== Object; c = Object.getPrototypeOf(c)) {
+    const row = table.get(c as ErrorClass);
+    if (row !== undefined) return row;
   }
-  return UNEXPECTED;
+  return undefined;
 }
 
 /**

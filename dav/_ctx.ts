@@ -1,0 +1,208 @@
+/**
+ * What every WebDAV method handler shares: the server's options, the
+ * parsed request (`Ctx`), and the helpers that read it — request targets
+ * and URLs as sent, paths, the target's file system, XML bodies.
+ * Everything here speaks to the `FileSystem` seam only.
+ *
+ * May import: `../mod.ts`, `./http.ts`, `./if_header.ts`, `./xml.ts`.
+ *
+ * @module
+ */
+
+import {
+  type FileInfo,
+  type FileSystem,
+  NotFound,
+  type Store,
+  TroveError,
+  type UserInfo,
+} from "../mod.ts";
+import type { Authenticator } from "./auth.ts";
+import { HttpError } from "./http.ts";
+import type { IfList } from "./if_header.ts";
+import { XmlError } from "./xml.ts";
+
+/** How the server is set up. */
+export interface DavOptions {
+  store: Store;
+  /** Volumes to serve, by name, already opened (encrypted ones unlocked). */
+  volumes: Map<string, FileSystem>;
+  /** Serve this one volume at "/"; otherwise every volume is a top-level collection. */
+  single?: string;
+  /** Answer `Depth: infinity` PROPFINDs (default false: 403, as Apache does). */
+  propfindInfinity?: boolean;
+  /** Largest XML request body, in bytes (default 1 MiB). */
+  maxXmlBytes?: number;
+  /** Checks credentials; null when the server takes no credentials. */
+  auth: Authenticator | null;
+  /** Receives one line per request. */
+  log?: (line: string) => void;
+}
+
+/** Where a request points. */
+export interface Target {
+  /** The volume, or null for the list of volumes (the root in multi-volume mode). */
+  vol: FileSystem | null;
+  /** The path inside the volume (canonical, "/" for its root). */
+  path: string;
+  /** The URL path of the volume's root ("" in single-volume mode, "/name" otherwise). */
+  base: string;
+}
+
+/** What a method handler gets. */
+export interface Ctx {
+  req: Request;
+  url: URL;
+  opts: DavOptions;
+  target: Target;
+  user: UserInfo | null;
+  /** The parsed `If` header, or null. */
+  ifLists: IfList[] | null;
+}
+
+/** Decodes a URL path into names; 400 on NUL, bad escapes or dot segments. */
+export function decodePath(pathname: string): string[] {
+  const names: string[] = [];
+  for (const raw of pathname.split("/")) {
+    if (raw === "") continue;
+    let name: string;
+    try {
+      name = decodeURIComponent(raw);
+    } catch {
+      throw new HttpError(400, "malformed percent-encoding in the path");
+    }
+    if (name.includes("\0")) throw new HttpError(400, "NUL in the path");
+    if (name === "." || name === ".." || name.includes("/")) {
+      throw new HttpError(400, "dot segments and encoded slashes are not accepted in paths");
+    }
+    names.push(name);
+  }
+  return names;
+}
+
+// deno-lint-ignore no-control-regex
+const BAD_URL_CHARS = /[\x00-\x20"<>\\^`{|}\x7f]/;
+
+/**
+ * The host and raw path of a request target or of a URL in a header
+ * (`Destination`, a tagged `If` list): an absolute `http(s)` URL or an
+ * absolute path. The path stays as sent (percent-encoding and dot segments
+ * intact: `new URL` would resolve `%2e%2e` away before anyone could refuse
+ * it). A fragment, a relative reference or a character no URL may hold is
+ * a 400.
+ */
+export function parseRef(ref: string, base: URL): { host: string; path: string } {
+  if (BAD_URL_CHARS.test(ref)) throw new HttpError(400, "malformed URL");
+  if (ref.includes("#")) throw new HttpError(400, "a URL may not carry a fragment");
+  let host = base.host;
+  let rest = ref;
+  const m = ref.match(/^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?]*)(.*)$/);
+  if (m) {
+    const scheme = m[1].toLowerCase();
+    if (scheme !== "http" && scheme !== "https") {
+      throw new HttpError(400, `not an http URL: ${scheme}`);
+    }
+    try {
+      host = new URL(`${scheme}://${m[2]}/`).host;
+    } catch {
+      throw new HttpError(400, "malformed URL authority");
+    }
+    rest = m[3] === "" ? "/" : m[3];
+  }
+  if (!rest.startsWith("/") || rest.startsWith("//")) {
+    throw new HttpError(400, "not an absolute URL or path");
+  }
+  const q = rest.indexOf("?");
+  return { host, path: q < 0 ? rest : rest.slice(0, q) };
+}
+
+/** Encodes a volume path as a URL path under `base`. */
+export function hrefOf(base: string, path: string, collection = false): string {
+  const enc = path.split("/").filter((s) => s !== "").map((s) => encodeURIComponent(s)).join("/");
+  const href = `${base}/${enc}`;
+  return collection && !href.endsWith("/") ? href + "/" : href;
+}
+
+/** Resolves a URL path to a target. */
+export function resolveTarget(opts: DavOptions, pathname: string): Target {
+  const names = decodePath(pathname);
+  if (opts.single !== undefined) {
+    return { vol: opts.volumes.get(opts.single)!, path: "/" + names.join("/"), base: "" };
+  }
+  if (names.length === 0) return { vol: null, path: "/", base: "" };
+  const vol = opts.volumes.get(names[0]);
+  if (!vol) throw new NotFound("no such volume", names[0]);
+  return {
+    vol,
+    path: "/" + names.slice(1).join("/"),
+    base: "/" + encodeURIComponent(names[0]),
+  };
+}
+
+/** Metadata of a target, or null when nothing is there. */
+export async function statOrNull(vol: FileSystem, path: string): Promise<FileInfo | null> {
+  try {
+    return await vol.stat(path);
+  } catch (e) {
+    if (e instanceof NotFound) return null;
+    if (e instanceof TroveError && e.name === "NotADirectory") return null;
+    throw e;
+  }
+}
+
+/** The parent path of a volume path ("/" for top-level entries). */
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** The volume of a target, or 403 for the virtual root of volumes. */
+export function volOf(ctx: Ctx): FileSystem {
+  if (!ctx.target.vol) throw new HttpError(403, "the list of volumes cannot be changed here");
+  return ctx.target.vol;
+}
+
+/** Reads an XML request body, bounded; null when there is none. */
+export async function xmlBody(ctx: Ctx): Promise<string | null> {
+  const max = ctx.opts.maxXmlBytes ?? 1 << 20;
+  const declared = Number(ctx.req.headers.get("Content-Length") ?? NaN);
+  if (declared > max) throw new HttpError(413, "XML body too large");
+  if (!ctx.req.body) return null;
+  const reader = ctx.req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new HttpError(413, "XML body too large");
+    }
+    parts.push(value);
+  }
+  if (size === 0) return null;
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch {
+    throw new XmlError("the body is not UTF-8");
+  }
+}
+
+/** Discards a request body nobody reads. */
+export async function drain(req: Request): Promise<void> {
+  if (req.body && !req.bodyUsed) await req.body.cancel().catch(() => {});
+}
+
+export async function requireParent(vol: FileSystem, path: string): Promise<void> {
+  const parent = await statOrNull(vol, parentOf(path));
+  if (!parent || !parent.isDirectory) {
+    throw new HttpError(409, "the parent collection does not exist");
+  }
+}
