@@ -40,171 +40,212 @@ function isXmlChar(cp: number): boolean {
     (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
-/** Parses a document; throws {@linkcode XmlError} when it is not well-formed. */
-export function parseXml(text: string): XmlElement {
-  let i = 0;
-  const n = text.length;
-  const fail = (msg: string): never => {
-    throw new XmlError(`${msg} at offset ${i}`);
-  };
-  const skipSpace = () => {
-    while (i < n && " \t\r\n".includes(text[i])) i++;
-  };
-  const startsWith = (s: string) => text.startsWith(s, i);
-  const readName = (): string => {
-    const start = i;
-    if (i >= n || !NAME_START.test(text[i])) fail("expected a name");
-    i++;
-    while (i < n && NAME_CHAR.test(text[i])) i++;
-    return text.slice(start, i);
-  };
-  const decode = (raw: string): string =>
-    raw.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);|&/g, (m, ref: string | undefined) => {
-      if (!ref) fail("stray '&'");
-      if (ref![0] === "#") {
-        const cp = ref![1] === "x" ? parseInt(ref!.slice(2), 16) : parseInt(ref!.slice(1), 10);
-        if (!isXmlChar(cp)) fail("invalid character reference");
+type Scope = Map<string, string>;
+
+/** The parser's state: the text and where it is in it. */
+class Parser {
+  readonly text: string;
+  i = 0;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  fail(msg: string): never {
+    throw new XmlError(`${msg} at offset ${this.i}`);
+  }
+
+  at(s: string): boolean {
+    return this.text.startsWith(s, this.i);
+  }
+
+  skipSpace(): void {
+    while (this.i < this.text.length && " \t\r\n".includes(this.text[this.i])) this.i++;
+  }
+
+  /** Moves past `end`, searched from `from` characters on; fails with `what` if absent. */
+  skipPast(end: string, from: number, what: string): void {
+    const at = this.text.indexOf(end, this.i + from);
+    if (at < 0) this.fail(`unterminated ${what}`);
+    this.i = at + end.length;
+  }
+
+  readName(): string {
+    const start = this.i;
+    if (this.i >= this.text.length || !NAME_START.test(this.text[this.i])) {
+      this.fail("expected a name");
+    }
+    this.i++;
+    while (this.i < this.text.length && NAME_CHAR.test(this.text[this.i])) this.i++;
+    return this.text.slice(start, this.i);
+  }
+
+  /** Replaces entity and character references (only the predefined five). */
+  decode(raw: string): string {
+    return raw.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);|&/g, (m, ref: string | undefined) => {
+      if (!ref) this.fail("stray '&'");
+      if (ref[0] === "#") {
+        const cp = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+        if (!isXmlChar(cp)) this.fail("invalid character reference");
         return String.fromCodePoint(cp);
       }
-      const e = ENTITIES[ref!];
-      if (e === undefined) fail(`undefined entity &${ref};`);
+      const e = ENTITIES[ref];
+      if (e === undefined) this.fail(`undefined entity &${ref};`);
       return e ?? m;
     });
-  const skipMisc = () => {
+  }
+
+  /** Whitespace, comments and processing instructions around the root; no DOCTYPE. */
+  skipMisc(): void {
     while (true) {
-      skipSpace();
-      if (startsWith("<!--")) {
-        const end = text.indexOf("-->", i + 4);
-        if (end < 0) fail("unterminated comment");
-        i = end + 3;
-      } else if (startsWith("<?")) {
-        const end = text.indexOf("?>", i + 2);
-        if (end < 0) fail("unterminated processing instruction");
-        i = end + 2;
-      } else if (startsWith("<!DOCTYPE") || startsWith("<!doctype")) {
-        fail("a DOCTYPE is not accepted");
-      } else return;
+      this.skipSpace();
+      if (this.at("<!--")) this.skipPast("-->", 4, "comment");
+      else if (this.at("<?")) this.skipPast("?>", 2, "processing instruction");
+      else if (this.at("<!DOCTYPE") || this.at("<!doctype")) this.fail("a DOCTYPE is not accepted");
+      else return;
     }
-  };
+  }
 
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  skipMisc();
-  if (text[i] !== "<") fail("expected the root element");
-  type Scope = Map<string, string>;
-  const root = parseElement(new Map([["xml", XML_NS]]), 0);
-  skipMisc();
-  if (i < n) fail("content after the root element");
-  return root;
-
-  function parseElement(parent: Scope, depth: number): XmlElement {
-    if (depth > MAX_DEPTH) fail("elements nested too deeply");
-    i++; // "<"
-    const qname = readName();
+  /** The attributes of a start tag, raw (names with prefixes, values decoded). */
+  rawAttributes(): [string, string][] {
     const raw: [string, string][] = [];
     while (true) {
-      const before = i;
-      skipSpace();
-      if (startsWith("/>") || text[i] === ">") break;
-      if (i === before) fail("expected whitespace between attributes");
-      const an = readName();
-      skipSpace();
-      if (text[i] !== "=") fail("expected '='");
-      i++;
-      skipSpace();
-      const q = text[i];
-      if (q !== '"' && q !== "'") fail("expected a quoted attribute value");
-      const end = text.indexOf(q, i + 1);
-      if (end < 0) fail("unterminated attribute value");
-      const value = text.slice(i + 1, end);
-      if (value.includes("<")) fail("'<' in an attribute value");
-      if (raw.some(([k]) => k === an)) fail(`duplicate attribute ${an}`);
-      raw.push([an, decode(value)]);
-      i = end + 1;
+      const before = this.i;
+      this.skipSpace();
+      if (this.at("/>") || this.text[this.i] === ">") return raw;
+      if (this.i === before) this.fail("expected whitespace between attributes");
+      const an = this.readName();
+      this.skipSpace();
+      if (this.text[this.i] !== "=") this.fail("expected '='");
+      this.i++;
+      this.skipSpace();
+      const q = this.text[this.i];
+      if (q !== '"' && q !== "'") this.fail("expected a quoted attribute value");
+      const end = this.text.indexOf(q, this.i + 1);
+      if (end < 0) this.fail("unterminated attribute value");
+      const value = this.text.slice(this.i + 1, end);
+      if (value.includes("<")) this.fail("'<' in an attribute value");
+      if (raw.some(([k]) => k === an)) this.fail(`duplicate attribute ${an}`);
+      raw.push([an, this.decode(value)]);
+      this.i = end + 1;
     }
+  }
+
+  /** The namespace scope of an element: its parent's, with its own declarations. */
+  scopeOf(parent: Scope, raw: [string, string][]): Scope {
     const scope: Scope = new Map(parent);
     for (const [an, value] of raw) {
       if (an === "xmlns") {
         scope.set("", value);
       } else if (an.startsWith("xmlns:")) {
         const prefix = an.slice(6);
-        if (value === "") fail(`prefix '${prefix}' bound to no namespace`);
+        if (value === "") this.fail(`prefix '${prefix}' bound to no namespace`);
         if (prefix === "xmlns" || (prefix === "xml") !== (value === XML_NS)) {
-          fail(`reserved prefix or namespace misused: ${prefix}`);
+          this.fail(`reserved prefix or namespace misused: ${prefix}`);
         }
         scope.set(prefix, value);
       }
     }
-    const resolve = (q: string, isAttr: boolean): [string, string] => {
-      const c = q.indexOf(":");
-      if (c < 0) return [isAttr ? "" : scope.get("") ?? "", q];
-      const prefix = q.slice(0, c);
-      const local = q.slice(c + 1);
-      if (local === "" || local.includes(":")) fail(`invalid name ${q}`);
-      const ns = scope.get(prefix);
-      if (ns === undefined) fail(`undeclared prefix '${prefix}'`);
-      return [ns!, local];
-    };
-    const [ns, name] = resolve(qname, false);
+    return scope;
+  }
+
+  /** A qualified name as namespace URI and local name. */
+  resolve(scope: Scope, q: string, isAttr: boolean): [string, string] {
+    const c = q.indexOf(":");
+    if (c < 0) return [isAttr ? "" : scope.get("") ?? "", q];
+    const prefix = q.slice(0, c);
+    const local = q.slice(c + 1);
+    if (local === "" || local.includes(":")) this.fail(`invalid name ${q}`);
+    const ns = scope.get(prefix);
+    if (ns === undefined) this.fail(`undeclared prefix '${prefix}'`);
+    return [ns, local];
+  }
+
+  element(parent: Scope, depth: number): XmlElement {
+    if (depth > MAX_DEPTH) this.fail("elements nested too deeply");
+    this.i++; // "<"
+    const qname = this.readName();
+    const raw = this.rawAttributes();
+    const scope = this.scopeOf(parent, raw);
+    const [ns, name] = this.resolve(scope, qname, false);
     const attrs = new Map<string, string>();
     for (const [an, value] of raw) {
       if (an === "xmlns" || an.startsWith("xmlns:")) continue;
-      const [ans, alocal] = resolve(an, true);
+      const [ans, alocal] = this.resolve(scope, an, true);
       const key = ans ? `{${ans}}${alocal}` : alocal;
-      if (attrs.has(key)) fail(`duplicate attribute ${key}`);
+      if (attrs.has(key)) this.fail(`duplicate attribute ${key}`);
       attrs.set(key, value);
     }
     const el: XmlElement = { ns, name, attrs, children: [] };
-    if (startsWith("/>")) {
-      i += 2;
+    if (this.at("/>")) {
+      this.i += 2;
       return el;
     }
-    i++; // ">"
-    let textBuf = "";
+    this.i++; // ">"
+    this.content(el, { qname, scope, depth });
+    return el;
+  }
+
+  /** An element's content up to and including its end tag. */
+  content(el: XmlElement, open: { qname: string; scope: Scope; depth: number }): void {
+    let text = "";
     const flush = () => {
-      if (textBuf) el.children.push(textBuf);
-      textBuf = "";
+      if (text) el.children.push(text);
+      text = "";
     };
     while (true) {
-      if (i >= n) fail(`unclosed element ${qname}`);
-      const lt = text.indexOf("<", i);
-      if (lt < 0) fail(`unclosed element ${qname}`);
-      if (lt > i) {
-        const chunk = text.slice(i, lt);
-        if (chunk.includes("]]>")) fail("']]>' in text");
-        textBuf += decode(chunk);
-        i = lt;
+      const lt = this.text.indexOf("<", this.i);
+      if (lt < 0) this.fail(`unclosed element ${open.qname}`);
+      if (lt > this.i) {
+        const chunk = this.text.slice(this.i, lt);
+        if (chunk.includes("]]>")) this.fail("']]>' in text");
+        text += this.decode(chunk);
+        this.i = lt;
       }
-      if (startsWith("</")) {
-        i += 2;
-        const close = readName();
-        if (close !== qname) fail(`mismatched </${close}> for <${qname}>`);
-        skipSpace();
-        if (text[i] !== ">") fail("expected '>'");
-        i++;
-        flush();
-        return el;
+      if (this.at("</")) {
+        this.i += 2;
+        const close = this.readName();
+        if (close !== open.qname) this.fail(`mismatched </${close}> for <${open.qname}>`);
+        this.skipSpace();
+        if (this.text[this.i] !== ">") this.fail("expected '>'");
+        this.i++;
+        return flush();
       }
-      if (startsWith("<!--")) {
-        const end = text.indexOf("-->", i + 4);
-        if (end < 0) fail("unterminated comment");
-        i = end + 3;
-      } else if (startsWith("<![CDATA[")) {
-        const end = text.indexOf("]]>", i + 9);
-        if (end < 0) fail("unterminated CDATA");
-        textBuf += text.slice(i + 9, end);
-        i = end + 3;
-      } else if (startsWith("<?")) {
-        const end = text.indexOf("?>", i + 2);
-        if (end < 0) fail("unterminated processing instruction");
-        i = end + 2;
-      } else if (startsWith("<!")) {
-        fail("markup declarations are not accepted");
-      } else {
+      if (this.at("<!--")) this.skipPast("-->", 4, "comment");
+      else if (this.at("<![CDATA[")) {
+        const end = this.text.indexOf("]]>", this.i + 9);
+        if (end < 0) this.fail("unterminated CDATA");
+        text += this.text.slice(this.i + 9, end);
+        this.i = end + 3;
+      } else if (this.at("<?")) this.skipPast("?>", 2, "processing instruction");
+      else if (this.at("<!")) this.fail("markup declarations are not accepted");
+      else {
         flush();
-        el.children.push(parseElement(scope, depth + 1));
+        el.children.push(this.element(open.scope, open.depth + 1));
       }
     }
   }
+}
+
+/**
+ * Parses a document; throws {@linkcode XmlError} when it is not well-formed.
+ *
+ * @example
+ * ```ts
+ * import { parseXml } from "./xml.ts";
+ * const el = parseXml('<D:prop xmlns:D="DAV:"><D:getetag/></D:prop>');
+ * console.assert(el.ns === "DAV:" && el.name === "prop");
+ * ```
+ */
+export function parseXml(text: string): XmlElement {
+  const p = new Parser(text);
+  if (text.charCodeAt(0) === 0xfeff) p.i = 1;
+  p.skipMisc();
+  if (text[p.i] !== "<") p.fail("expected the root element");
+  const root = p.element(new Map([["xml", XML_NS]]), 0);
+  p.skipMisc();
+  if (p.i < text.length) p.fail("content after the root element");
+  return root;
 }
 
 /** Child elements of an element (text dropped). */
@@ -215,11 +256,6 @@ export function elements(el: XmlElement): XmlElement[] {
 /** The first child element with this namespace and name. */
 export function child(el: XmlElement, ns: string, name: string): XmlElement | undefined {
   return elements(el).find((c) => c.ns === ns && c.name === name);
-}
-
-/** The concatenated text content of an element and its descendants. */
-export function textOf(el: XmlElement): string {
-  return el.children.map((c) => (typeof c === "string" ? c : textOf(c))).join("");
 }
 
 /** Escapes text for element content or attribute values. */

@@ -11,14 +11,14 @@
  * @module
  */
 
-import type { ChunkCodec, EncodedChunk } from "../chunks/codec.ts";
-import { noteAllocation } from "../chunks/memory.ts";
+import type { ChunkCodec } from "../chunks/codec.ts";
 import { type ChunkSource, loadChunk, type PoolTarget, putChunk } from "../chunks/pool.ts";
 import { nowNs } from "../clock.ts";
 import { Busy, InvalidArgument, NotFound, NotSupported } from "../errors.ts";
 import type { Tree } from "../tree/tree.ts";
 import { MAX_FILE_SIZE, tooLarge } from "./limits.ts";
 import { Mutex } from "./mutex.ts";
+import { type Slot, Slots } from "./slots.ts";
 import { fetchChunks, READ_AHEAD } from "./read_ahead.ts";
 import { checkQuota, createPending, dropVersion, installVersion } from "./versions.ts";
 
@@ -26,19 +26,6 @@ import { checkQuota, createPending, dropVersion, installVersion } from "./versio
 const STAGE_BATCH = 8 << 20;
 /** Most bytes of chunk slots one file buffers before writes wait. */
 export const MAX_BUFFERED = 24 << 20;
-/** Below this size a chunk is encoded on the calling thread. */
-export const INLINE_ENCODE_BYTES = 64 << 10;
-interface Slot {
-  /** Plaintext, from the buffer pool; null while a Worker holds it. */
-  buf: Uint8Array | null;
-  /** Bytes of data; the rest of the slot reads as zeros. */
-  len: number;
-  /** The Worker round trip in flight, if any. */
-  job: Promise<void> | null;
-  /** The encoding of the current contents, if done. */
-  enc: EncodedChunk | null;
-}
-
 /** The in-memory state of one open file. */
 export class FileContent {
   readonly tree: Tree;
@@ -56,13 +43,12 @@ export class FileContent {
   #size = 0;
   /** Slots at or past this index are not taken from the base (truncated). */
   #cut = Infinity;
-  #slots = new Map<number, Slot>();
+  readonly #slots: Slots;
   #staged = new Map<number, number>();
   #pending: number | null = null;
   #changed = false;
   #mtime: bigint | null = null;
   #released = false;
-  #failure: Error | null = null;
   /** Where the last read ended, to spot sequential reads. */
   #lastEnd = -1;
   /** The last slot read-ahead has looked up. */
@@ -96,6 +82,7 @@ export class FileContent {
       rehash: tree.core.verifyReads,
     };
     this.#target = { db: tree.db, backend: tree.core.backend, volume: tree.vol.id };
+    this.#slots = new Slots(tree.core, options.codec, `#${options.node}`);
     this.#cs = tree.vol.chunkSize;
     this.#epoch = tree.core.epoch;
     this.#loadBase();
@@ -160,8 +147,7 @@ export class FileContent {
 
   /** Forgets every uncommitted change (the pending rows are gone or dropped). */
   #reset(): void {
-    for (const [idx, s] of [...this.#slots]) this.#drop(idx, s);
-    this.#failure = null;
+    this.#slots.clear();
     this.#staged.clear();
     this.#pending = null;
     this.#changed = false;
@@ -214,35 +200,13 @@ export class FileContent {
     return loadChunk(this.#source, chunk);
   }
 
-  /** Waits until no Worker holds the buffers of slots in a byte range. */
-  async #settle(from: number, to: number): Promise<void> {
-    const cs = this.#cs;
-    for (const [idx, slot] of this.#slots) {
-      if (slot.job && idx * cs < to && (idx + 1) * cs > from) await this.#idle(slot);
-    }
-  }
-
-  async #idle(slot: Slot): Promise<void> {
-    while (slot.job) await slot.job;
-    this.#checkFailure();
-  }
-
-  #checkFailure(): void {
-    if (this.#failure) {
-      throw new Busy(
-        `encoding failed, uncommitted writes are lost: ${this.#failure.message}`,
-        `#${this.nodeId}`,
-      );
-    }
-  }
-
   /**
    * Reads up to `length` bytes at `offset`; fewer at end of file. One read
    * sees one committed state, even while other processes commit.
    */
   read(offset: number, length: number): Promise<Uint8Array> {
     return this.#lock.run(async () => {
-      await this.#settle(offset, offset + length);
+      await this.#slots.settle(offset, offset + length, this.#cs);
       await this.#readAhead(offset, offset + length);
       return this.tree.db.read(() => {
         this.#refresh();
@@ -257,7 +221,7 @@ export class FileContent {
   /** Reads into `target` at `offset`; resolves to the bytes read (0 at end). */
   readInto(offset: number, target: Uint8Array): Promise<number> {
     return this.#lock.run(async () => {
-      await this.#settle(offset, offset + target.length);
+      await this.#slots.settle(offset, offset + target.length, this.#cs);
       await this.#readAhead(offset, offset + target.length);
       return this.tree.db.read(() => {
         this.#refresh();
@@ -330,66 +294,23 @@ export class FileContent {
   async #slotForWrite(idx: number, from: number, to: number): Promise<Slot> {
     const existing = this.#slots.get(idx);
     if (existing) {
-      await this.#idle(existing);
+      await this.#slots.idle(existing);
       return existing;
     }
     const cs = this.#cs;
     const oldEnd = Math.max(0, Math.min(cs, this.#size - idx * cs));
-    const slot: Slot = { buf: this.tree.core.buffers.take(cs), len: 0, job: null, enc: null };
+    // The base chunk is read before the slot exists, so a failure leaves no empty slot.
+    let plain: Uint8Array | null = null;
     if (oldEnd > 0 && !(from === 0 && to >= oldEnd)) {
       const chunk = this.tree.db.read(() => this.#baseChunk(idx));
-      if (chunk !== undefined) {
-        const plain = this.#load(chunk);
-        slot.buf!.set(plain);
-        slot.len = plain.length;
-      }
+      if (chunk !== undefined) plain = this.#load(chunk);
     }
-    this.#slots.set(idx, slot);
+    const slot = this.#slots.add(idx, cs);
+    if (plain) {
+      slot.buf!.set(plain);
+      slot.len = plain.length;
+    }
     return slot;
-  }
-
-  /**
-   * Hands a slot's buffer to a Worker to encode. (Encoding on this thread
-   * when the Worker lags was measured slower: this thread's time is better
-   * spent inserting.)
-   */
-  #seal(slot: Slot): void {
-    const buf = slot.buf!;
-    slot.buf = null;
-    slot.job = this.tree.core.pool.encode(this.codec.config, buf, slot.len).then(
-      (r) => {
-        noteAllocation(r.enc.data.buffer === r.buf.buffer ? 0 : r.enc.data.length);
-        slot.buf = r.buf;
-        slot.enc = r.enc;
-        slot.job = null;
-      },
-      (e) => {
-        slot.buf = (e as { buf?: Uint8Array }).buf ?? null;
-        slot.job = null;
-        if (!slot.buf && [...this.#slots.values()].includes(slot)) this.#failure = e as Error;
-      },
-    );
-  }
-
-  /** Encodes every slot not encoded yet (big ones on Workers) and waits. */
-  async #sealAll(): Promise<void> {
-    for (const s of this.#slots.values()) {
-      if (s.enc || s.job) continue;
-      if (s.len > INLINE_ENCODE_BYTES) this.#seal(s);
-      else s.enc = this.codec.encode(s.buf!.subarray(0, s.len));
-    }
-    for (const s of this.#slots.values()) await this.#idle(s);
-  }
-
-  /** Encodes a slot on this thread (its Worker encoding was only a hint). */
-  #reencode(slot: Slot): EncodedChunk {
-    return slot.enc = this.codec.encode(slot.buf!.subarray(0, slot.len));
-  }
-
-  #drop(idx: number, slot: Slot): void {
-    this.#slots.delete(idx);
-    if (slot.buf) this.tree.core.buffers.give(slot.buf);
-    slot.buf = null;
   }
 
   /** Writes `data` at `offset`, growing the file as needed. */
@@ -402,7 +323,7 @@ export class FileContent {
     }
     return this.#lock.run(async () => {
       this.#refresh();
-      this.#checkFailure();
+      this.#slots.checkFailure();
       if (data.length === 0) return 0;
       const cs = this.#cs;
       const end = offset + data.length;
@@ -416,7 +337,7 @@ export class FileContent {
         buf.set(data.subarray(start + from - offset, start + to - offset), from);
         if (to > slot.len) slot.len = to;
         slot.enc = null;
-        if (slot.len === cs && to === cs) this.#seal(slot);
+        if (slot.len === cs && to === cs) this.#slots.seal(slot);
       }
       if (end > this.#size) this.#size = end;
       this.#changed = true;
@@ -434,18 +355,17 @@ export class FileContent {
   async #pump(): Promise<void> {
     const cs = this.#cs;
     while (true) {
-      const ready = [...this.#slots].filter(([, s]) => s.enc && !s.job);
+      const ready = this.#slots.ready();
       const over = this.#slots.size * cs > MAX_BUFFERED;
-      const readyBytes = ready.reduce((n, [, s]) => n + s.len, 0);
-      if (readyBytes >= STAGE_BATCH || (over && ready.length > 0)) {
+      if (ready.bytes >= STAGE_BATCH || (over && ready.slots.length > 0)) {
         await this.tree.core.checkpointer.throttle();
-        this.#stage(ready.filter(([idx, s]) => this.#slots.get(idx) === s && s.enc));
+        this.#stage(ready.slots.filter(([idx, s]) => this.#slots.get(idx) === s && s.enc));
         continue;
       }
       if (!over) return;
-      const busy = [...this.#slots.values()].find((s) => s.job);
-      if (busy) await this.#idle(busy);
-      else await this.#sealAll();
+      const busy = this.#slots.busy();
+      if (busy) await this.#slots.idle(busy);
+      else await this.#slots.sealAll();
     }
   }
 
@@ -457,14 +377,14 @@ export class FileContent {
     if (size > MAX_FILE_SIZE) return Promise.reject(tooLarge(size));
     return this.#lock.run(async () => {
       this.#refresh();
-      this.#checkFailure();
+      this.#slots.checkFailure();
       const cs = this.#cs;
       if (size < this.#size) {
         const cutIdx = Math.ceil(size / cs);
-        for (const [idx, s] of [...this.#slots]) {
+        for (const [idx, s] of this.#slots.entries()) {
           if (idx < cutIdx) continue;
-          await this.#idle(s);
-          this.#drop(idx, s);
+          await this.#slots.idle(s);
+          this.#slots.drop(idx, s);
         }
         let unstage = false;
         for (const idx of this.#staged.keys()) {
@@ -506,7 +426,7 @@ export class FileContent {
 
   /** Puts a slot's chunk and points `vid`'s extent `idx` at it. */
   #putSlot(vid: number, idx: number, slot: Slot): { id: number; added: number } {
-    const put = putChunk(this.#target, slot.enc!, () => this.#reencode(slot));
+    const put = putChunk(this.#target, slot.enc!, () => this.#slots.reencode(slot));
     this.tree.db.run(
       `INSERT INTO extents(version, idx, chunk) VALUES (?, ?, ?)
        ON CONFLICT(version, idx) DO UPDATE SET chunk = excluded.chunk`,
@@ -537,7 +457,7 @@ export class FileContent {
     // Only once committed: a rolled-back stage leaves the slots in memory.
     ready.forEach(([idx, s], i) => {
       this.#staged.set(idx, ids[i]);
-      this.#drop(idx, s);
+      this.#slots.drop(idx, s);
     });
   }
 
@@ -551,9 +471,9 @@ export class FileContent {
     return this.#lock.run(async () => {
       this.#refresh();
       if (!this.#changed) return null;
-      await this.#sealAll();
+      await this.#slots.sealAll();
       await this.tree.core.checkpointer.throttle();
-      const slots = [...this.#slots];
+      const slots = this.#slots.entries();
       const db = this.tree.db;
       const size = this.#size;
       const nslots = Math.ceil(size / this.#cs);
@@ -576,7 +496,7 @@ export class FileContent {
       } finally {
         if (durable) db.exec("PRAGMA synchronous = NORMAL");
       }
-      for (const [idx, s] of slots) this.#drop(idx, s);
+      for (const [idx, s] of slots) this.#slots.drop(idx, s);
       this.#staged.clear();
       this.#pending = null;
       this.#changed = false;

@@ -9,7 +9,7 @@
  */
 
 import { hasChunk } from "../chunks/pool.ts";
-import { INLINE_ENCODE_BYTES } from "../content/file_content.ts";
+import { INLINE_ENCODE_BYTES } from "../content/slots.ts";
 import { MAX_FILE_SIZE, tooLarge } from "../content/limits.ts";
 import { commitChunks } from "../content/versions.ts";
 import { nowNs } from "../clock.ts";
