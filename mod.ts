@@ -50,16 +50,15 @@ export type { ChangeKind, ChangeRecord } from "./src/feed/feed.ts";
 export type { ChunkBackend } from "./src/chunks/api.ts";
 export { generateKeyFile } from "./src/crypto/keys.ts";
 export { globToRegExp } from "./src/volume/glob.ts";
+export { joinPath, normalizePath } from "./src/paths.ts";
+export { pack, type PackOptions, unpack, type UnpackOptions } from "./src/transfer/pack.ts";
 export {
   copyAcross,
-  pack,
-  type PackOptions,
+  type CopyTarget,
   type TransferOptions,
   type TransferProgress,
   treeBytes,
-  unpack,
-  type UnpackOptions,
-} from "./src/transfer/pack.ts";
+} from "./src/transfer/copy_across.ts";
 export type { LockInfo, LockRequest, Locks } from "./src/locks/locks.ts";
 export type { UserInfo, UserOptions, Users } from "./src/store/users.ts";
 export type { CheckOptions, CheckProblem, CheckReport } from "./src/check/check.ts";

@@ -239,11 +239,6 @@ export function baseName(path: string): string {
   return parts[parts.length - 1] ?? "";
 }
 
-/** Joins a directory and a name. */
-export function joinPath(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-
 /** Exactly `n` positionals, or a usage error naming what is missing. */
 export function expectArgs(args: Parsed, min: number, max: number, what: string): string[] {
   const p = args.positionals;

@@ -5,12 +5,11 @@
  * @module
  */
 
-import { IsADirectory } from "../mod.ts";
+import { IsADirectory, joinPath } from "../mod.ts";
 import {
   baseName,
   type Command,
   isVolumeDir,
-  joinPath,
   openSession,
   sourcesAndDest,
   volPath,

@@ -5,11 +5,11 @@
  */
 
 import type { Volume } from "../mod.ts";
+import { joinPath } from "../mod.ts";
 import {
   type Command,
   expectArgs,
   human,
-  joinPath,
   openSession,
   printJson,
   table,

@@ -4,11 +4,11 @@
  * @module
  */
 
+import { join } from "node:path";
 import { IsADirectory } from "../mod.ts";
 import {
   baseName,
   type Command,
-  joinPath,
   openSession,
   printJson,
   sourcesAndDest,
@@ -70,7 +70,7 @@ Examples:
         if (into && name === "") {
           throw new IsADirectory("copy the root into a directory by name, not into one", dest);
         }
-        const target = into ? joinPath(dest, name) : dest;
+        const target = into ? join(dest, name) : dest;
         const before = bytes;
         const p = await getTree(s.vol, src, target, {
           onProgress: (p) => bar.update(before + p.bytes),

@@ -5,10 +5,10 @@
  */
 
 import type { DirEntryPlus, FileInfo, Volume } from "../mod.ts";
+import { joinPath } from "../mod.ts";
 import {
   type Command,
   human,
-  joinPath,
   kindOf,
   modeString,
   openSession,

@@ -4,11 +4,11 @@
  * @module
  */
 
+import { joinPath } from "../mod.ts";
 import {
   baseName,
   type Command,
   isVolumeDir,
-  joinPath,
   openSession,
   sourcesAndDest,
   volPath,

@@ -1,6 +1,6 @@
 /**
  * The libfuse3 low-level API over Deno FFI, with no knowledge of Trove:
- * the symbols this binding calls (here), the struct layouts
+ * the symbols this binding calls (`symbols.ts`), the struct layouts
  * (`layouts.ts`), one request and its single reply (`request.ts`), the
  * operations a file system implements and how their C callbacks decode
  * their arguments (`ops.ts`), and the session that mounts and runs the
@@ -14,85 +14,7 @@
  * @module
  */
 
-const LIB_NAMES = ["libfuse3.so.3", "libfuse3.so"];
-
-const SYMBOLS = {
-  fuse_session_new: { parameters: ["buffer", "buffer", "usize", "pointer"], result: "pointer" },
-  fuse_session_mount: { parameters: ["pointer", "buffer"], result: "i32" },
-  fuse_session_unmount: { parameters: ["pointer"], result: "void" },
-  fuse_session_destroy: { parameters: ["pointer"], result: "void" },
-  fuse_session_receive_buf: {
-    parameters: ["pointer", "buffer"],
-    result: "i32",
-    nonblocking: true,
-  },
-  fuse_session_process_buf: { parameters: ["pointer", "buffer"], result: "void" },
-  fuse_reply_err: { parameters: ["pointer", "i32"], result: "i32" },
-  fuse_reply_none: { parameters: ["pointer"], result: "void" },
-  fuse_reply_entry: { parameters: ["pointer", "buffer"], result: "i32" },
-  fuse_reply_create: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
-  fuse_reply_attr: { parameters: ["pointer", "buffer", "f64"], result: "i32" },
-  fuse_reply_readlink: { parameters: ["pointer", "buffer"], result: "i32" },
-  fuse_reply_open: { parameters: ["pointer", "buffer"], result: "i32" },
-  fuse_reply_write: { parameters: ["pointer", "usize"], result: "i32" },
-  fuse_reply_buf: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
-  /** The same call on a pool thread: copying a large reply into the kernel takes a while. */
-  fuse_reply_buf_async: {
-    name: "fuse_reply_buf",
-    parameters: ["pointer", "buffer", "usize"],
-    result: "i32",
-    nonblocking: true,
-  },
-  fuse_reply_statfs: { parameters: ["pointer", "buffer"], result: "i32" },
-  fuse_reply_xattr: { parameters: ["pointer", "usize"], result: "i32" },
-  fuse_reply_lseek: { parameters: ["pointer", "i64"], result: "i32" },
-  fuse_add_direntry: {
-    parameters: ["pointer", "buffer", "usize", "buffer", "buffer", "i64"],
-    result: "usize",
-  },
-  fuse_add_direntry_plus: {
-    parameters: ["pointer", "buffer", "usize", "buffer", "buffer", "i64"],
-    result: "usize",
-  },
-  fuse_req_ctx: { parameters: ["pointer"], result: "pointer" },
-} as const;
-
-/** The loaded library. */
-export type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
-let lib: Lib | null = null;
-
-/** Loads libfuse3; a clear error when it is not installed. */
-export function loadLibfuse(): Lib {
-  if (lib) return lib;
-  const errors: string[] = [];
-  for (const name of LIB_NAMES) {
-    try {
-      lib = Deno.dlopen(name, SYMBOLS);
-      return lib;
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-  }
-  throw new Error(
-    `libfuse3 is not installed (apt install fuse3): ${errors[errors.length - 1]}`,
-  );
-}
-
-const encoder = new TextEncoder();
-
-/** A NUL-terminated C string. */
-export function cString(s: string): Uint8Array<ArrayBuffer> {
-  const bytes = encoder.encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-
-/** The C string at `p` ("" for NULL). */
-export function readCString(p: Deno.PointerValue): string {
-  return p === null ? "" : Deno.UnsafePointerView.getCString(p);
-}
-
+export { cString, loadLibfuse } from "./symbols.ts";
 export { type Attr, CAP, SET } from "./layouts.ts";
 export { type ConnInfo, type LowLevelHandlers } from "./ops.ts";
 export { type Caller, type DirEntryAttr, type OpenReply, Request, type StatFs } from "./request.ts";

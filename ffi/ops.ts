@@ -9,7 +9,7 @@
  */
 
 import { type Attr, OP, readAttr } from "./layouts.ts";
-import { type Lib, readCString } from "./libfuse.ts";
+import { type Lib, readCString } from "./symbols.ts";
 import { Request } from "./request.ts";
 
 /** What the filesystem implements; every argument already decoded. */

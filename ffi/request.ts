@@ -15,7 +15,7 @@ import {
   statBuffer,
   STATVFS_SIZE,
 } from "./layouts.ts";
-import { cString, type Lib } from "./libfuse.ts";
+import { cString, type Lib } from "./symbols.ts";
 
 /** The caller of a request: `fuse_req_ctx`. */
 export interface Caller {

@@ -8,7 +8,7 @@
  */
 
 import { FUSE_BUF_SIZE, OPS_SIZE } from "./layouts.ts";
-import { cString, type Lib, loadLibfuse } from "./libfuse.ts";
+import { cString, type Lib, loadLibfuse } from "./symbols.ts";
 import { type LowLevelHandlers, type OpEnv, OPERATIONS } from "./ops.ts";
 import type { Request } from "./request.ts";
 

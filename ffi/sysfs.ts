@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cString } from "./libfuse.ts";
+import { cString } from "./symbols.ts";
 
 const encoder = new TextEncoder();
 

@@ -11,11 +11,9 @@
 import { InvalidArgument, NameTooLong } from "./errors.ts";
 
 /** Longest name of one directory entry, in UTF-8 bytes (as on Linux). */
-export const MAX_NAME_BYTES = 255;
+const MAX_NAME_BYTES = 255;
 /** Longest path, in UTF-8 bytes (as on Linux). */
 export const MAX_PATH_BYTES = 4096;
-
-const encoder = new TextEncoder();
 
 /** UTF-8 length of a string without allocating for ASCII. */
 export function utf8Length(s: string): number {
@@ -104,17 +102,7 @@ export function normalizePath(path: string): string {
   return "/" + splitPath(path).join("/");
 }
 
-/** Joins names into a canonical absolute path. */
-export function joinNames(names: readonly string[]): string {
-  return "/" + names.join("/");
-}
-
 /** Joins a directory path and a relative path, then normalises. */
 export function joinPath(dir: string, rel: string): string {
   return normalizePath(rel.startsWith("/") ? rel : `${dir}/${rel}`);
-}
-
-/** UTF-8 bytes of a name, the lookup key of a plaintext entry. */
-export function nameBytes(name: string): Uint8Array {
-  return encoder.encode(name);
 }

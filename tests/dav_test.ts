@@ -109,7 +109,22 @@ Deno.test("chunked and large PUTs stream into the store", async () => {
 });
 
 Deno.test("a client that disconnects mid-upload leaves the old version intact", async () => {
-  await using s = await testServer();
+  const lines: string[] = [];
+  let seen: (() => void) | null = null;
+  const logged = (what: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (lines.some((l) => l.startsWith(what))) resolve();
+        else seen = check;
+      };
+      check();
+    });
+  await using s = await testServer({
+    log: (l) => {
+      lines.push(l);
+      seen?.();
+    },
+  });
   await (await s.req("PUT", "/default/keep.bin", { body: "the old version" })).body?.cancel();
   const { port } = new URL(s.url);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
@@ -119,7 +134,8 @@ Deno.test("a client that disconnects mid-upload leaves the old version intact", 
   const chunk = randomBytes(1 << 20);
   for (let i = 0; i < 8; i++) await conn.write(chunk);
   conn.close();
-  await new Promise((r) => setTimeout(r, 300));
+  // The server has given up on the upload once it logs its answer.
+  await logged("PUT /default/keep.bin 400");
   assertEquals(await (await s.req("GET", "/default/keep.bin")).text(), "the old version");
   await (await s.req("PUT", "/default/new-upload.bin", { body: "x" })).body?.cancel();
   const conn2 = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
@@ -128,7 +144,7 @@ Deno.test("a client that disconnects mid-upload leaves the old version intact", 
   );
   await conn2.write(chunk);
   conn2.close();
-  await new Promise((r) => setTimeout(r, 300));
+  await logged("PUT /default/never.bin 400");
   assertEquals(
     (await s.req("GET", "/default/never.bin")).status,
     404,

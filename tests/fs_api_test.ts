@@ -280,17 +280,22 @@ Deno.test("a streamed writeFile() of a new path appears only when it commits, re
   const vol = await t.store.volume();
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
+  let consumed!: () => void;
+  const firstTaken = new Promise<void>((r) => consumed = r);
   const big = randomBytes(3_000_000);
+  let pulls = 0;
   const stream = new ReadableStream<Uint8Array>({
-    async start(c) {
-      c.enqueue(big.subarray(0, 2_000_000));
+    async pull(c) {
+      if (pulls++ === 0) return c.enqueue(big.subarray(0, 2_000_000));
+      // The writer asks for more only once it has written the first part.
+      consumed();
       await gate;
       c.enqueue(big.subarray(2_000_000));
       c.close();
     },
-  });
+  }, { highWaterMark: 0 });
   const writing = vol.writeFile("/race", stream);
-  await new Promise((r) => setTimeout(r, 50));
+  await firstTaken;
   assert(!(await vol.exists("/race")), "a half-written new file must not be visible");
   await vol.writeTextFile("/race", "the racer");
   release();

@@ -1,6 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertNotEquals, assertRejects } from "./_assert.ts";
-import { AlreadyExists, InvalidArgument, Locked, NotFound, Store } from "../mod.ts";
+import { AlreadyExists, InvalidArgument, Locked, ManualClock, NotFound, Store } from "../mod.ts";
 import { randomBytes, tempStore } from "./_helpers.ts";
 
 Deno.test("locks: exclusive and shared, depth, conflicts, refresh and unlock", async () => {
@@ -27,14 +27,15 @@ Deno.test("locks: exclusive and shared, depth, conflicts, refresh and unlock", a
 });
 
 Deno.test("locks expire, live in the store, and are seen by another process's view", async () => {
-  await using t = await tempStore();
+  const clock = new ManualClock();
+  await using t = await tempStore({ clock });
   const vol = await t.store.volume();
   await vol.locks.lock("/brief", { depth: 0, scope: "exclusive", timeoutSeconds: 1 });
   const lasting = await vol.locks.lock("/kept", { depth: 0, scope: "exclusive", owner: "me" });
   await using other = await Store.open(t.path);
   const seen = await (await other.volume()).locks.covering("/kept");
   assertEquals(seen.map((l) => [l.token, l.owner]), [[lasting.token, "me"]]);
-  await new Promise((r) => setTimeout(r, 1100));
+  clock.advance(1001);
   assertEquals((await vol.locks.covering("/brief")).length, 0);
   await vol.locks.lock("/brief", { depth: 0, scope: "exclusive" });
   assert((await t.store.check()).ok);

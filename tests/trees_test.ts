@@ -123,15 +123,20 @@ Deno.test("work outside a batch waits until the batch ends", async () => {
   const vol = await t.store.volume();
   let release!: () => void;
   const held = new Promise<void>((r) => release = r);
+  let wrote!: () => void;
+  const batchWrote = new Promise<void>((r) => wrote = r);
   const order: string[] = [];
   const b = vol.batch(async () => {
     await vol.writeTextFile("/x", "batch");
     order.push("batch wrote");
+    wrote();
     await held;
   });
-  await new Promise((r) => setTimeout(r, 10));
+  await batchWrote;
   const outside = vol.writeTextFile("/y", "outside").then(() => order.push("outside wrote"));
-  await new Promise((r) => setTimeout(r, 20));
+  // Every task the outside write could run has run: it is waiting on the batch.
+  for (let i = 0; i < 20; i++) await new Promise((r) => queueMicrotask(() => r(null)));
+  await new Promise((r) => setTimeout(r, 0));
   order.push("released");
   release();
   await b;

@@ -74,7 +74,7 @@ export interface ChunkRow extends ChunkMeta {
 }
 
 /** The index row of chunk `id`, or undefined. */
-export function chunkRow(db: Db, id: number): ChunkRow | undefined {
+function chunkRow(db: Db, id: number): ChunkRow | undefined {
   return db.get<ChunkRow>(
     "SELECT volume, size, codec, hash, crc, data FROM chunks WHERE id = ?",
     id,

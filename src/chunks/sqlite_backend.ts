@@ -15,7 +15,7 @@ import type { ChunkBackend } from "./api.ts";
  * `chunk_data`, so reference-count updates never rewrite a big blob. One
  * less table touched per small file (measured: 8 → 7 WAL pages a create).
  */
-export const INLINE_CHUNK_BYTES = 4096;
+const INLINE_CHUNK_BYTES = 4096;
 
 /** `chunk_data` rows of no chunk that are not queued for deletion either. */
 export const STRAY_DATA = `SELECT id FROM chunk_data WHERE id NOT IN (SELECT id FROM chunks)

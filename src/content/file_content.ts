@@ -25,7 +25,7 @@ import { checkQuota, createPending, dropVersion, installVersion } from "./versio
 /** Encoded chunks worth one staging transaction. */
 const STAGE_BATCH = 8 << 20;
 /** Most bytes of chunk slots one file buffers before writes wait. */
-export const MAX_BUFFERED = 24 << 20;
+const MAX_BUFFERED = 24 << 20;
 /** The in-memory state of one open file. */
 export class FileContent {
   readonly tree: Tree;

@@ -203,7 +203,7 @@ export function commitChunks(tree: Tree, node: number, v: ChunksVersion): number
 // ---- retention ------------------------------------------------------------
 
 /** Deletes the oldest committed versions of a node beyond `keep` (at least one stays). */
-export function pruneVersions(tree: Tree, node: number, keep: number): void {
+function pruneVersions(tree: Tree, node: number, keep: number): void {
   tree.db.run(
     `DELETE FROM versions WHERE id IN (SELECT id FROM versions WHERE node = ? AND session IS NULL
      ORDER BY seq DESC LIMIT -1 OFFSET ?)`,
@@ -222,7 +222,7 @@ export function setKeep(tree: Tree, n: NodeRow, keep: number | null): void {
  * How many versions a file keeps: its own setting, else the nearest
  * ancestor directory's, else the volume's.
  */
-export function keepFor(tree: Tree, id: number): number {
+function keepFor(tree: Tree, id: number): number {
   const db = tree.db;
   const any = db.get(
     "SELECT 1 FROM nodes WHERE volume = ? AND keep IS NOT NULL LIMIT 1",

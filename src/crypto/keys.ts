@@ -31,7 +31,7 @@ export interface KdfParams {
 }
 
 /** The defaults: at least what the issue asks (64 MiB, 3 passes). */
-export const DEFAULT_KDF: KdfParams = { memoryKiB: 65536, iterations: 3, parallelism: 1 };
+const DEFAULT_KDF: KdfParams = { memoryKiB: 65536, iterations: 3, parallelism: 1 };
 
 function checkKdf(p: KdfParams): KdfParams {
   if (
@@ -45,7 +45,7 @@ function checkKdf(p: KdfParams): KdfParams {
 }
 
 /** Reads a key file credential: 32 bytes, from memory or a path. */
-export async function keyFileBytes(keyFile: Uint8Array | string): Promise<Uint8Array> {
+async function keyFileBytes(keyFile: Uint8Array | string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   if (typeof keyFile === "string") {
     try {

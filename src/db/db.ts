@@ -45,7 +45,7 @@ export interface DbOptions {
 }
 
 /** Default page size: see the README's "Choices and measurements". */
-export const DEFAULT_PAGE_SIZE = 16384;
+const DEFAULT_PAGE_SIZE = 16384;
 
 function fileSize(path: string): number | null {
   try {

@@ -38,7 +38,7 @@ const KIND_NAMES: [number, ChangeKind][] = [
 ];
 
 /** Rows of the feed the store keeps. */
-export const FEED_KEEP = 10_000;
+const FEED_KEEP = 10_000;
 /** Nodes a row lists; a commit touching more lists none (`nodes: null`: "many"). */
 const MAX_NODES = 64;
 
@@ -134,9 +134,4 @@ export function readChanges(
     nodes: r.nodes === null ? null : JSON.parse(r.nodes),
     ...(i === 0 && since < trimmed ? { gap: true } : {}),
   }));
-}
-
-/** The newest sequence number of the store (0 when nothing changed yet). */
-export function latestChange(db: Db): number {
-  return Number(db.value("SELECT IFNULL(MAX(seq), 0) FROM changes") ?? 0);
 }

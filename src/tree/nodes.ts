@@ -86,7 +86,7 @@ export function toNode(r: Record<string, unknown>): NodeRow {
 const S_IFMT = { [Kind.File]: 0o100000, [Kind.Dir]: 0o040000, [Kind.Symlink]: 0o120000 };
 
 /** `st_mode` of a node: type bits and permission bits. */
-export function stMode(n: NodeRow): number {
+function stMode(n: NodeRow): number {
   return S_IFMT[n.kind] | (n.mode & 0o7777);
 }
 
