@@ -5,6 +5,7 @@
  *
  * @example Quick start
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Store } from "./mod.ts";
  *
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
@@ -15,9 +16,9 @@
  * await vol.writeTextFile("/docs/2026/plan.md", "# Plan\n");
  * await vol.writeTextFile("/docs/2026/plan.md", "# Plan, revised\n");
  * const versions = await vol.versions("/docs/2026/plan.md");
- * console.assert(versions.length === 2);
+ * assert(versions.length === 2);
  * await vol.restore("/docs/2026/plan.md", 1);
- * console.assert((await vol.readTextFile("/docs/2026/plan.md")) === "# Plan\n");
+ * assert((await vol.readTextFile("/docs/2026/plan.md")) === "# Plan\n");
  * await Deno.remove(path);
  * ```
  *

@@ -61,9 +61,10 @@ export const EXIT_USAGE = 2;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exitCodeOf } from "./_errors.ts";
  * import { Corrupt } from "../mod.ts";
- * console.assert(exitCodeOf(new Corrupt("damaged")) === 13);
+ * assert(exitCodeOf(new Corrupt("damaged")) === 13);
  * ```
  */
 export function exitCodeOf(e: unknown): number {

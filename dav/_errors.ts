@@ -72,10 +72,11 @@ const CLIENT_FAILURES = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorResponse } from "./_errors.ts";
  * import { NotFound } from "../mod.ts";
- * console.assert(errorResponse(new NotFound("gone", "/a")).status === 404);
- * console.assert(errorResponse(new Error("bug")).status === 500);
+ * assert(errorResponse(new NotFound("gone", "/a")).status === 404);
+ * assert(errorResponse(new Error("bug")).status === 500);
  * ```
  */
 export function errorResponse(e: unknown): { status: number; message: string } {

@@ -33,9 +33,10 @@ export class IfHeaderError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseIf } from "./if_header.ts";
  * const lists = parseIf('(<opaquelocktoken:a> ["etag"]) (Not <DAV:no-lock>)');
- * console.assert(lists.length === 2 && lists[1].conditions[0].not);
+ * assert(lists.length === 2 && lists[1].conditions[0].not);
  * ```
  */
 export function parseIf(value: string): IfList[] {

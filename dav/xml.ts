@@ -232,9 +232,10 @@ class Parser {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseXml } from "./xml.ts";
  * const el = parseXml('<D:prop xmlns:D="DAV:"><D:getetag/></D:prop>');
- * console.assert(el.ns === "DAV:" && el.name === "prop");
+ * assert(el.ns === "DAV:" && el.name === "prop");
  * ```
  */
 export function parseXml(text: string): XmlElement {

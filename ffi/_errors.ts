@@ -85,9 +85,10 @@ export class BadHandle extends Error {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errnoOf } from "./_errors.ts";
  * import { NotEmpty } from "../mod.ts";
- * console.assert(errnoOf(new NotEmpty("full")) === 39);
+ * assert(errnoOf(new NotEmpty("full")) === 39);
  * ```
  */
 export function errnoOf(e: unknown): number {

@@ -21,10 +21,11 @@ export const systemClock: Clock = { now: () => Date.now() };
  *
  * @example Expire a lock without waiting
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ManualClock } from "./clock.ts";
  * const clock = new ManualClock(1_000_000);
  * clock.advance(5_000);
- * console.assert(clock.now() === 1_005_000);
+ * assert(clock.now() === 1_005_000);
  * ```
  */
 export class ManualClock implements Clock {
@@ -34,11 +35,33 @@ export class ManualClock implements Clock {
     this.#now = start;
   }
 
+  /**
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ManualClock } from "./clock.ts";
+   * assert(new ManualClock(42).now() === 42);
+   * ```
+   */
   now(): number {
     return this.#now;
   }
 
-  /** Moves the clock forward by `ms` milliseconds. */
+  /**
+   * Moves the clock forward by `ms` milliseconds.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ManualClock, Store } from "../mod.ts";
+   * const clock = new ManualClock();
+   * await using store = await Store.open(":memory:", { create: true, clock });
+   * const vol = await store.volume();
+   * await vol.locks.lock("/a", { depth: 0, scope: "exclusive", timeoutSeconds: 60 });
+   * clock.advance(61_000);
+   * assert((await vol.locks.covering("/a")).length === 0);
+   * ```
+   */
   advance(ms: number): void {
     this.#now += ms;
   }
@@ -52,9 +75,10 @@ let lastNs = 0n;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nowNs } from "./clock.ts";
  * const a = nowNs();
- * console.assert(nowNs() > a);
+ * assert(nowNs() > a);
  * ```
  */
 export function nowNs(): bigint {

@@ -7,7 +7,20 @@
  * @module
  */
 
-/** The base class of every error Trove raises on purpose. */
+/**
+ * The base class of every error Trove raises on purpose.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotFound, TroveError } from "./errors.ts";
+ * try {
+ *   throw new NotFound("no such file", "/a");
+ * } catch (e) {
+ *   assert(e instanceof TroveError && e.path === "/a" && e.message === "no such file: /a");
+ * }
+ * ```
+ */
 export class TroveError extends Error {
   /** The path or object the error is about, when there is one. */
   readonly path?: string;
@@ -15,9 +28,10 @@ export class TroveError extends Error {
   /**
    * @example Catch any Trove error
    * ```ts
+   * import assert from "node:assert/strict";
    * import { TroveError, NotFound } from "./errors.ts";
    * const e = new NotFound("no such file", "/a");
-   * console.assert(e instanceof TroveError && e.path === "/a");
+   * assert(e instanceof TroveError && e.path === "/a");
    * ```
    */
   constructor(message: string, path?: string, options?: ErrorOptions) {
@@ -27,44 +41,225 @@ export class TroveError extends Error {
   }
 }
 
-/** The path, volume or object does not exist. */
+/**
+ * The path, volume or object does not exist.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotFound, TroveError } from "./errors.ts";
+ * const e = new NotFound("no such file", "/missing");
+ * assert(e instanceof TroveError && e.name === "NotFound");
+ * ```
+ */
 export class NotFound extends TroveError {}
-/** An extended attribute is not set (`ENODATA`); a kind of `NotFound`. */
+/**
+ * An extended attribute is not set (`ENODATA`); a kind of `NotFound`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NoAttribute, NotFound, TroveError } from "./errors.ts";
+ * const e = new NoAttribute("no such attribute", "user.k");
+ * assert(e instanceof TroveError && e.name === "NoAttribute");
+ * assert(e instanceof NotFound);
+ * ```
+ */
 export class NoAttribute extends NotFound {}
-/** Something already exists where a new one was to be created. */
+/**
+ * Something already exists where a new one was to be created.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AlreadyExists, TroveError } from "./errors.ts";
+ * const e = new AlreadyExists("file exists", "/a");
+ * assert(e instanceof TroveError && e.name === "AlreadyExists");
+ * ```
+ */
 export class AlreadyExists extends TroveError {}
-/** A path component that must be a directory is not one. */
+/**
+ * A path component that must be a directory is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotADirectory, TroveError } from "./errors.ts";
+ * const e = new NotADirectory("not a directory", "/a/b");
+ * assert(e instanceof TroveError && e.name === "NotADirectory");
+ * ```
+ */
 export class NotADirectory extends TroveError {}
-/** A file operation was asked of a directory. */
+/**
+ * A file operation was asked of a directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { IsADirectory, TroveError } from "./errors.ts";
+ * const e = new IsADirectory("is a directory", "/d");
+ * assert(e instanceof TroveError && e.name === "IsADirectory");
+ * ```
+ */
 export class IsADirectory extends TroveError {}
-/** A directory is not empty and the operation needs it to be. */
+/**
+ * A directory is not empty and the operation needs it to be.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotEmpty, TroveError } from "./errors.ts";
+ * const e = new NotEmpty("directory not empty", "/d");
+ * assert(e instanceof TroveError && e.name === "NotEmpty");
+ * ```
+ */
 export class NotEmpty extends TroveError {}
-/** The caller may not do this (credentials, read-only users). */
+/**
+ * The caller may not do this (credentials, read-only users).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PermissionDenied, TroveError } from "./errors.ts";
+ * const e = new PermissionDenied("the user may only read");
+ * assert(e instanceof TroveError && e.name === "PermissionDenied");
+ * ```
+ */
 export class PermissionDenied extends TroveError {}
-/** The store or volume was opened read-only. */
+/**
+ * The store or volume was opened read-only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReadOnly, TroveError } from "./errors.ts";
+ * const e = new ReadOnly("the volume is read-only");
+ * assert(e instanceof TroveError && e.name === "ReadOnly");
+ * ```
+ */
 export class ReadOnly extends TroveError {}
-/** A lock held by someone else prevents the operation. */
+/**
+ * A lock held by someone else prevents the operation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Locked, TroveError } from "./errors.ts";
+ * const e = new Locked("locked by someone else", "/a");
+ * assert(e instanceof TroveError && e.name === "Locked");
+ * ```
+ */
 export class Locked extends TroveError {}
-/** The volume's capacity or the disk holding the store is full. */
+/**
+ * The volume's capacity or the disk holding the store is full.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { QuotaExceeded, TroveError } from "./errors.ts";
+ * const e = new QuotaExceeded("volume is full");
+ * assert(e instanceof TroveError && e.name === "QuotaExceeded");
+ * ```
+ */
 export class QuotaExceeded extends TroveError {}
-/** A passphrase or key file does not open the volume. */
+/**
+ * A passphrase or key file does not open the volume.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BadKey, TroveError } from "./errors.ts";
+ * const e = new BadKey("wrong passphrase");
+ * assert(e instanceof TroveError && e.name === "BadKey");
+ * ```
+ */
 export class BadKey extends TroveError {}
-/** Stored data failed an integrity check; nothing wrong was returned. */
+/**
+ * Stored data failed an integrity check; nothing wrong was returned.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Corrupt, TroveError } from "./errors.ts";
+ * const e = new Corrupt("chunk fails its checksum", "/a");
+ * assert(e instanceof TroveError && e.name === "Corrupt");
+ * ```
+ */
 export class Corrupt extends TroveError {}
-/** An argument is malformed: a bad path, name, option or range. */
+/**
+ * An argument is malformed: a bad path, name, option or range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidArgument, TroveError } from "./errors.ts";
+ * const e = new InvalidArgument("invalid name");
+ * assert(e instanceof TroveError && e.name === "InvalidArgument");
+ * ```
+ */
 export class InvalidArgument extends TroveError {}
-/** A name is longer than 255 bytes (`ENAMETOOLONG`); a kind of `InvalidArgument`. */
+/**
+ * A name is longer than 255 bytes (`ENAMETOOLONG`); a kind of `InvalidArgument`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NameTooLong, InvalidArgument, TroveError } from "./errors.ts";
+ * const e = new NameTooLong("a name may be at most 255 bytes");
+ * assert(e instanceof TroveError && e.name === "NameTooLong");
+ * assert(e instanceof InvalidArgument);
+ * ```
+ */
 export class NameTooLong extends InvalidArgument {}
 /**
  * A file would grow past the largest size Trove keeps (`MAX_FILE_SIZE`,
  * 16 TiB as on ext4; `EFBIG`); a kind of `InvalidArgument`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileTooLarge, InvalidArgument, TroveError } from "./errors.ts";
+ * const e = new FileTooLarge("a file may hold at most 16 TiB");
+ * assert(e instanceof TroveError && e.name === "FileTooLarge");
+ * assert(e instanceof InvalidArgument);
+ * ```
  */
 export class FileTooLarge extends InvalidArgument {}
-/** The store is busy: another process held it for too long. */
+/**
+ * The store is busy: another process held it for too long.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Busy, TroveError } from "./errors.ts";
+ * const e = new Busy("the store stayed locked");
+ * assert(e instanceof TroveError && e.name === "Busy");
+ * ```
+ */
 export class Busy extends TroveError {}
-/** Too many symbolic links were followed (a loop). */
+/**
+ * Too many symbolic links were followed (a loop).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FilesystemLoop, TroveError } from "./errors.ts";
+ * const e = new FilesystemLoop("too many levels of symbolic links", "/loop");
+ * assert(e instanceof TroveError && e.name === "FilesystemLoop");
+ * ```
+ */
 export class FilesystemLoop extends TroveError {}
-/** The store or request needs a feature this build does not have. */
+/**
+ * The store or request needs a feature this build does not have.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NotSupported, TroveError } from "./errors.ts";
+ * const e = new NotSupported("store format 99 is newer");
+ * assert(e instanceof TroveError && e.name === "NotSupported");
+ * ```
+ */
 export class NotSupported extends TroveError {}
 
 /** One of the error classes (a constructor). */
@@ -104,10 +299,11 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type ErrorClass, InvalidArgument, NameTooLong, NotFound, rowOf } from "./errors.ts";
  * const table = new Map<ErrorClass, number>([[NotFound, 404], [InvalidArgument, 400]]);
- * console.assert(rowOf(table, new NameTooLong("long")) === 400);
- * console.assert(rowOf(table, new Error("bug")) === undefined);
+ * assert(rowOf(table, new NameTooLong("long")) === 400);
+ * assert(rowOf(table, new Error("bug")) === undefined);
  * ```
  */
 export function rowOf<T>(table: ReadonlyMap<ErrorClass, T>, error: unknown): T | undefined {

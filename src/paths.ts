@@ -35,8 +35,9 @@ export function utf8Length(s: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkName } from "./paths.ts";
- * console.assert(checkName("notes.txt") === "notes.txt");
+ * assert(checkName("notes.txt") === "notes.txt");
  * ```
  */
 export function checkName(name: string): string {
@@ -67,8 +68,9 @@ export function checkName(name: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitPath } from "./paths.ts";
- * console.assert(splitPath("/a/./b/../c").join("/") === "a/c");
+ * assert(splitPath("/a/./b/../c").join("/") === "a/c");
  * ```
  */
 export function splitPath(path: string): string[] {
@@ -97,12 +99,30 @@ export function splitPath(path: string): string[] {
   return names;
 }
 
-/** The canonical form of a path: `/` followed by its names. */
+/**
+ * The canonical form of a path: `/` followed by its names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { normalizePath } from "./paths.ts";
+ * assert(normalizePath("docs//2026/./plan.md") === "/docs/2026/plan.md");
+ * ```
+ */
 export function normalizePath(path: string): string {
   return "/" + splitPath(path).join("/");
 }
 
-/** Joins a directory path and a relative path, then normalises. */
+/**
+ * Joins a directory path and a relative path, then normalises.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { joinPath } from "./paths.ts";
+ * assert(joinPath("/docs", "../notes.txt") === "/notes.txt");
+ * ```
+ */
 export function joinPath(dir: string, rel: string): string {
   return normalizePath(rel.startsWith("/") ? rel : `${dir}/${rel}`);
 }

@@ -139,3 +139,40 @@ Deno.test("every room folder opens with a module doc that says what it may impor
   }
   assertEquals(missing, []);
 });
+
+/** True when a node's JSDoc has an `@example`. */
+function hasExample(n: ts.Node): boolean {
+  return ts.getJSDocTags(n).some((t) => t.tagName.text === "example");
+}
+
+Deno.test("every function and public member mod.ts exports has a doc-tested @example", () => {
+  const mod = ts.createSourceFile("mod.ts", TEXT.get("mod.ts")!, ts.ScriptTarget.Latest, true);
+  const wanted = new Map<string, Set<string>>();
+  for (const st of mod.statements) {
+    if (!ts.isExportDeclaration(st) || !st.moduleSpecifier || !st.exportClause) continue;
+    if (!ts.isNamedExports(st.exportClause)) continue;
+    const file = (st.moduleSpecifier as ts.StringLiteral).text.replace("./", "");
+    for (const e of st.exportClause.elements) {
+      const names = wanted.get(file) ?? wanted.set(file, new Set()).get(file)!;
+      names.add(e.name.text);
+    }
+  }
+  const missing: string[] = [];
+  for (const [file, names] of wanted) {
+    const sf = ts.createSourceFile(file, TEXT.get(file)!, ts.ScriptTarget.Latest, true);
+    for (const st of sf.statements) {
+      const name = (st as { name?: ts.Identifier }).name?.text;
+      if (!name || !names.has(name)) continue;
+      if (ts.isFunctionDeclaration(st) && !hasExample(st)) missing.push(`${file} ${name}`);
+      if (!ts.isClassDeclaration(st)) continue;
+      if (!hasExample(st)) missing.push(`${file} class ${name}`);
+      for (const m of st.members) {
+        if (ts.isConstructorDeclaration(m) || ts.isPropertyDeclaration(m)) continue;
+        const member = m.name?.getText() ?? "";
+        if (member.startsWith("#") || hasExample(m)) continue;
+        missing.push(`${file} ${name}.${member}`);
+      }
+    }
+  }
+  assertEquals(missing, []);
+});

@@ -37,6 +37,7 @@ export interface ChunkMeta {
  *
  * @example The default backend keeps bytes in the store file
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { ChunkBackend } from "./api.ts";
  * const memory = new Map<number, Uint8Array>();
  * const backend: ChunkBackend = {
@@ -49,7 +50,7 @@ export interface ChunkMeta {
  *   delete: (ids) => ids.forEach((id) => memory.delete(id)),
  * };
  * backend.put(1, new Uint8Array([1]));
- * console.assert(backend.has([1, 2]).has(1) && backend.get(2) === null);
+ * assert(backend.has([1, 2]).has(1) && backend.get(2) === null);
  * ```
  */
 export interface ChunkBackend {

@@ -10,10 +10,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChunkCache } from "./cache.ts";
  * const cache = new ChunkCache(1 << 20);
  * cache.set(1, new Uint8Array(10));
- * console.assert(cache.has(1) && cache.get(1)?.length === 10);
+ * assert(cache.has(1) && cache.get(1)?.length === 10);
  * ```
  */
 export class ChunkCache {

@@ -96,12 +96,13 @@ export class ChunkCodec {
   /**
    * @example Round-trip a chunk
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ChunkCodec } from "./codec.ts";
    * const codec = new ChunkCodec({ id: "v1", level: 3, volumeId: 1 });
    * const plain = new TextEncoder().encode("hello ".repeat(100));
    * const enc = codec.encode(plain);
    * const back = codec.decode(enc.data, enc, { rehash: true });
-   * console.assert(back.length === plain.length && enc.data.length < plain.length);
+   * assert(back.length === plain.length && enc.data.length < plain.length);
    * ```
    */
   constructor(config: CodecConfig) {

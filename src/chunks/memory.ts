@@ -57,11 +57,12 @@ export function noteAllocation(bytes: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BufferPool } from "./memory.ts";
  * const pool = new BufferPool();
  * const b = pool.take(4096);
  * pool.give(b);
- * console.assert(pool.take(4096) === b);
+ * assert(pool.take(4096) === b);
  * ```
  */
 export class BufferPool {

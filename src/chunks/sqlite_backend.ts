@@ -26,13 +26,14 @@ export const STRAY_DATA = `SELECT id FROM chunk_data WHERE id NOT IN (SELECT id 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Db } from "../db/db.ts";
  * import { composeMigrations } from "../db/schema.ts";
  * import { SqliteChunkBackend } from "./sqlite_backend.ts";
  * const db = Db.open(":memory:", { create: true, migrations: composeMigrations([]) });
  * const backend = new SqliteChunkBackend(db);
  * db.tx(() => backend.put(7, new Uint8Array([1, 2, 3])));
- * console.assert(backend.get(7)?.length === 3 && backend.has([7, 8]).size === 1);
+ * assert(backend.get(7)?.length === 3 && backend.has([7, 8]).size === 1);
  * db.close();
  * ```
  */

@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Mutex } from "./mutex.ts";
  * const m = new Mutex();
  * const order: number[] = [];
  * await Promise.all([m.run(async () => order.push(1)), m.run(() => order.push(2))]);
- * console.assert(order.join() === "1,2");
+ * assert(order.join() === "1,2");
  * ```
  */
 export class Mutex {

@@ -42,11 +42,12 @@ function ietfNonce(nonce: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { open, seal } from "./aead.ts";
  * const key = crypto.getRandomValues(new Uint8Array(32));
  * const ad = new TextEncoder().encode("context");
  * const sealed = seal(key, new TextEncoder().encode("secret"), ad);
- * console.assert(new TextDecoder().decode(open(key, sealed, ad)) === "secret");
+ * assert(new TextDecoder().decode(open(key, sealed, ad)) === "secret");
  * ```
  */
 export function seal(key: Uint8Array, plain: Uint8Array, ad: Uint8Array): Uint8Array {

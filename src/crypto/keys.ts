@@ -61,7 +61,22 @@ async function keyFileBytes(keyFile: Uint8Array | string): Promise<Uint8Array> {
   return bytes;
 }
 
-/** Writes a new random key file (mode 0600), refusing to overwrite one. */
+/**
+ * Writes a new random key file (mode 0600), refusing to overwrite one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateKeyFile, Store } from "../../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await generateKeyFile(`${dir}/vault.key`);
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vault = await store.createVolume("vault", { keyFile: `${dir}/vault.key` });
+ * await vault.writeTextFile("/secret", "sealed");
+ * assert((await Deno.stat(`${dir}/vault.key`)).size === 32);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function generateKeyFile(path: string): Promise<void> {
   const key = crypto.getRandomValues(new Uint8Array(32));
   try {

@@ -212,9 +212,10 @@ const LEGACY: readonly string[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { composeMigrations } from "./schema.ts";
  * const all = composeMigrations([{ name: "notes", migrations: { 4: "CREATE TABLE notes(x)" } }]);
- * console.assert(all.length === 4 && all[3] === "CREATE TABLE notes(x)");
+ * assert(all.length === 4 && all[3] === "CREATE TABLE notes(x)");
  * ```
  */
 export function composeMigrations(rooms: readonly Room[]): string[] {

@@ -57,7 +57,19 @@ interface LockRow {
   expires: number | null;
 }
 
-/** The lock table of one volume. */
+/**
+ * The lock table of one volume.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * const lock = await vol.locks.lock("/report.docx", { depth: 0, scope: "exclusive", timeoutSeconds: 60 });
+ * assert((await vol.locks.covering("/report.docx"))[0].token === lock.token);
+ * ```
+ */
 export class Locks {
   readonly #core: Core;
   readonly #volume: number;
@@ -150,6 +162,17 @@ export class Locks {
    * Takes a lock on `path`. `Locked` when it conflicts with another: any
    * lock conflicts with an exclusive one, and an exclusive lock with any;
    * a depth-infinity request also looks at everything below the path.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.locks.lock("/shared", { depth: 0, scope: "shared" });
+   * await vol.locks.lock("/shared", { depth: 0, scope: "shared" }); // shared locks coexist
+   * assert((await vol.locks.covering("/shared")).length === 2);
+   * ```
    */
   async lock(path: string, request: LockRequest): Promise<LockInfo> {
     this.#writable();
@@ -206,13 +229,38 @@ export class Locks {
     return r ? this.#info(r) : null;
   }
 
-  /** A live lock by token, or null. */
+  /**
+   * A live lock by token, or null.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const l = await vol.locks.lock("/a", { depth: 0, scope: "exclusive" });
+   * assert((await vol.locks.get(l.token))?.path === "/a");
+   * ```
+   */
   async get(token: string): Promise<LockInfo | null> {
     await this.#core.enter();
     return this.#get(token);
   }
 
-  /** Extends a live lock; `NotFound` if it is gone. */
+  /**
+   * Extends a live lock; `NotFound` if it is gone.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const l = await vol.locks.lock("/a", { depth: 0, scope: "exclusive", timeoutSeconds: 10 });
+   * const r = await vol.locks.refresh(l.token, 3600);
+   * assert(r.expires!.getTime() > l.expires!.getTime());
+   * ```
+   */
   async refresh(token: string, timeoutSeconds: number | null): Promise<LockInfo> {
     this.#writable();
     await this.#core.enter();
@@ -231,7 +279,20 @@ export class Locks {
     });
   }
 
-  /** Releases a lock; `NotFound` if it is gone. */
+  /**
+   * Releases a lock; `NotFound` if it is gone.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const l = await vol.locks.lock("/a", { depth: 0, scope: "exclusive" });
+   * await vol.locks.unlock(l.token);
+   * assert((await vol.locks.get(l.token)) === null);
+   * ```
+   */
   async unlock(token: string): Promise<void> {
     this.#writable();
     await this.#core.enter();
@@ -241,19 +302,55 @@ export class Locks {
     });
   }
 
-  /** Live locks that apply to `path`: on it, or on an ancestor with depth infinity. */
+  /**
+   * Live locks that apply to `path`: on it, or on an ancestor with depth infinity.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.locks.lock("/dir", { depth: "infinity", scope: "exclusive" });
+   * assert((await vol.locks.covering("/dir/deep/file")).length === 1);
+   * ```
+   */
   async covering(path: string): Promise<LockInfo[]> {
     await this.#core.enter();
     return this.#covering(normalizePath(path));
   }
 
-  /** Live locks on `path` or anywhere below it. */
+  /**
+   * Live locks on `path` or anywhere below it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.locks.lock("/dir/a", { depth: 0, scope: "exclusive" });
+   * assert((await vol.locks.within("/dir")).length === 1);
+   * ```
+   */
   async within(path: string): Promise<LockInfo[]> {
     await this.#core.enter();
     return this.#within(path);
   }
 
-  /** Drops every lock on `path` or below it (after it was deleted or moved). */
+  /**
+   * Drops every lock on `path` or below it (after it was deleted or moved).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.locks.lock("/dir/a", { depth: 0, scope: "exclusive" });
+   * assert((await vol.locks.removeWithin("/dir")) === 1);
+   * ```
+   */
   async removeWithin(path: string): Promise<number> {
     this.#writable();
     await this.#core.enter();

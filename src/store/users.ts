@@ -41,7 +41,18 @@ function info(r: UserRow): UserInfo {
   return { name: r.name, readOnly: !!r.read_only, admin: !!r.admin, created: new Date(r.created) };
 }
 
-/** The users table of a store. */
+/**
+ * The users table of a store.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * await store.users.add("alice", "a long password", { admin: true });
+ * assert((await store.users.verify("alice", "a long password"))?.admin === true);
+ * ```
+ */
 export class Users {
   readonly #core: Core;
 
@@ -54,7 +65,18 @@ export class Users {
     if (this.#core.readOnly) throw new ReadOnly("the store is open read-only");
   }
 
-  /** Adds a user; `AlreadyExists` if the name is taken. */
+  /**
+   * Adds a user; `AlreadyExists` if the name is taken.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const u = await store.users.add("guest", "guest-password", { readOnly: true });
+   * assert(u.readOnly);
+   * ```
+   */
   async add(name: string, password: string, options: UserOptions = {}): Promise<UserInfo> {
     this.#writable();
     if (typeof name !== "string" || !NAME.test(name)) {
@@ -88,7 +110,19 @@ export class Users {
     });
   }
 
-  /** Removes a user; `NotFound` if there is none. */
+  /**
+   * Removes a user; `NotFound` if there is none.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * await store.users.add("bob", "bob-password");
+   * await store.users.remove("bob");
+   * assert((await store.users.count()) === 0);
+   * ```
+   */
   async remove(name: string): Promise<void> {
     this.#writable();
     await this.#core.enter();
@@ -100,19 +134,51 @@ export class Users {
     });
   }
 
-  /** Every user, by name. */
+  /**
+   * Every user, by name.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * await store.users.add("bob", "bob-password");
+   * assert((await store.users.list()).map((u) => u.name).join() === "bob");
+   * ```
+   */
   async list(): Promise<UserInfo[]> {
     await this.#core.enter();
     return this.#core.db.all<UserRow>("SELECT * FROM users ORDER BY name").map(info);
   }
 
-  /** How many users there are. */
+  /**
+   * How many users there are.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * assert((await store.users.count()) === 0);
+   * ```
+   */
   async count(): Promise<number> {
     await this.#core.enter();
     return Number(this.#core.db.value("SELECT COUNT(*) FROM users"));
   }
 
-  /** The user if the password is theirs, else null (an Argon2id check). */
+  /**
+   * The user if the password is theirs, else null (an Argon2id check).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * await store.users.add("bob", "bob-password");
+   * assert((await store.users.verify("bob", "wrong-password")) === null);
+   * ```
+   */
   async verify(name: string, password: string): Promise<UserInfo | null> {
     // No stored password is empty (add() needs 8 characters): an empty or
     // missing one never matches, and the KDF is not asked to hash it.

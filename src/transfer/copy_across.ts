@@ -42,6 +42,7 @@ const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Store, treeBytes } from "../../mod.ts";
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
  * await Deno.remove(path);
@@ -49,7 +50,7 @@ const join = (dir: string, name: string) => (dir === "/" ? `/${name}` : `${dir}/
  * const vol = await store.volume();
  * await vol.mkdir("/d");
  * await vol.writeTextFile("/d/a.txt", "abc");
- * console.assert((await treeBytes(vol, "/d")) === 3);
+ * assert((await treeBytes(vol, "/d")) === 3);
  * await Deno.remove(path);
  * ```
  */
@@ -242,6 +243,7 @@ function pending(to: string, e: DirEntryPlus): Pending {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { copyAcross, Store } from "../../mod.ts";
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
  * await Deno.remove(path);
@@ -251,7 +253,7 @@ function pending(to: string, e: DirEntryPlus): Pending {
  * await a.mkdir("/src");
  * await a.writeTextFile("/src/x.txt", "x");
  * await copyAcross({ fs: a, path: "/src" }, { fs: b, path: "/copy" });
- * console.assert((await b.readTextFile("/copy/x.txt")) === "x");
+ * assert((await b.readTextFile("/copy/x.txt")) === "x");
  * await Deno.remove(path);
  * ```
  */

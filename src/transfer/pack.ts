@@ -45,6 +45,20 @@ async function refuseExisting(dest: string): Promise<void> {
  * it and renamed into place, so `dest` appears complete or not at all; an
  * existing `dest` is refused. A directory's contents become the pack's
  * root; a single file becomes its only entry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pack, Store } from "../../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * await vol.mkdir("/site");
+ * await vol.writeTextFile("/site/index.html", "<h1>hi</h1>");
+ * const p = await pack(vol, "/site", `${dir}/site.pack`);
+ * assert(p.files === 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function pack(
   vol: Volume,
@@ -82,6 +96,21 @@ export async function pack(
  * Unpacks the pack file `src` into the volume at `path`, which must not
  * exist yet (its parent must) or be an empty directory: the pack's root
  * becomes `path`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pack, Store, unpack } from "../../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * await vol.mkdir("/site");
+ * await vol.writeTextFile("/site/index.html", "<h1>hi</h1>");
+ * await pack(vol, "/site", `${dir}/site.pack`);
+ * await unpack(`${dir}/site.pack`, vol, "/restored");
+ * assert((await vol.readTextFile("/restored/index.html")) === "<h1>hi</h1>");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function unpack(
   src: string,

@@ -95,8 +95,9 @@ function stMode(n: NodeRow): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hex } from "./nodes.ts";
- * console.assert(hex(new Uint8Array([1, 255])) === "01ff");
+ * assert(hex(new Uint8Array([1, 255])) === "01ff");
  * ```
  */
 export function hex(b: Uint8Array): string {

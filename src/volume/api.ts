@@ -193,28 +193,88 @@ export interface ChangeSource {
   changes(options?: { since?: number }): AsyncIterableIterator<ChangeRecord>;
 }
 
-/** True when `fs` keeps versions. */
+/**
+ * True when `fs` keeps versions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FileSystem, hasVersions, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const fs: FileSystem = await store.volume();
+ * await fs.writeTextFile("/a.txt", "a");
+ * if (hasVersions(fs)) assert((await fs.versions("/a.txt")).length === 1);
+ * assert(hasVersions(fs));
+ * ```
+ */
 export function hasVersions<T extends FileSystem>(fs: T): fs is T & Versioned {
   return typeof (fs as Partial<Versioned>).versions === "function";
 }
 
-/** True when `fs` has advisory locks. */
+/**
+ * True when `fs` has advisory locks.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FileSystem, hasLocks, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const fs: FileSystem = await store.volume();
+ * assert(hasLocks(fs) && (await fs.locks.within("/")).length === 0);
+ * ```
+ */
 export function hasLocks<T extends FileSystem>(fs: T): fs is T & Lockable {
   return typeof (fs as Partial<Lockable>).locks === "object" &&
     (fs as Partial<Lockable>).locks !== null;
 }
 
-/** True when `fs` stores extended attributes. */
+/**
+ * True when `fs` stores extended attributes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FileSystem, hasXattrs, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const fs: FileSystem = await store.volume();
+ * if (hasXattrs(fs)) await fs.setXattr("/", "user.k", "v");
+ * assert(hasXattrs(fs));
+ * ```
+ */
 export function hasXattrs<T extends FileSystem>(fs: T): fs is T & ExtendedAttributes {
   return typeof (fs as Partial<ExtendedAttributes>).setXattr === "function";
 }
 
-/** True when `fs` is reachable by node id. */
+/**
+ * True when `fs` is reachable by node id.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FileSystem, hasNodes, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const fs: FileSystem = await store.volume();
+ * assert(hasNodes(fs) && typeof fs.nodes.rootIno === "number");
+ * ```
+ */
 export function hasNodes<T extends FileSystem>(fs: T): fs is T & ByNode {
   return typeof (fs as Partial<ByNode>).nodes === "object";
 }
 
-/** True when `fs` has a change feed. */
+/**
+ * True when `fs` has a change feed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type FileSystem, hasChanges, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const fs: FileSystem = await store.volume();
+ * await fs.mkdir("/d");
+ * if (hasChanges(fs)) for await (const c of fs.changes()) assert(c.seq > 0);
+ * assert(hasChanges(fs));
+ * ```
+ */
 export function hasChanges<T extends FileSystem>(fs: T): fs is T & ChangeSource {
   return typeof (fs as Partial<ChangeSource>).changes === "function";
 }

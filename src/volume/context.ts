@@ -32,9 +32,10 @@ const MODES: Record<OpenMode, OpenOptions> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openMode } from "./context.ts";
  * const m = openMode("a+");
- * console.assert(m.read && m.write && m.append);
+ * assert(m.read && m.write && m.append);
  * ```
  */
 export function openMode(options: OpenOptions | OpenMode | undefined): OpenOptions & HandleMode {

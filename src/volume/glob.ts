@@ -17,9 +17,10 @@ function escapeRegExp(c: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globToRegExp } from "./glob.ts";
  * const re = globToRegExp("/src/**\/*.ts");
- * console.assert(re.test("/src/a/b.ts") && re.test("/src/b.ts") && !re.test("/src/b.js"));
+ * assert(re.test("/src/a/b.ts") && re.test("/src/b.ts") && !re.test("/src/b.js"));
  * ```
  */
 export function globToRegExp(glob: string): RegExp {

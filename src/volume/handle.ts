@@ -31,7 +31,23 @@ export interface HandleHost {
   path?: string;
 }
 
-/** An open file of a volume. */
+/**
+ * An open file of a volume.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * await using f = await vol.open("/notes.txt", { write: true, create: true, read: true });
+ * await f.write(new TextEncoder().encode("hello"));
+ * await f.seek(0);
+ * const buf = new Uint8Array(5);
+ * await f.read(buf);
+ * assert(new TextDecoder().decode(buf) === "hello");
+ * ```
+ */
 export class FileHandle implements AsyncDisposable {
   readonly #content: FileContent;
   readonly #mode: HandleMode;
@@ -47,12 +63,37 @@ export class FileHandle implements AsyncDisposable {
     content.handles++;
   }
 
-  /** The node id of the open file. */
+  /**
+   * The node id of the open file.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await using f = await vol.create("/a");
+   * assert(f.ino === (await vol.stat("/a")).ino);
+   * ```
+   */
   get ino(): number {
     return this.#content.nodeId;
   }
 
-  /** True until `close`. */
+  /**
+   * True until `close`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.create("/a");
+   * await f.close();
+   * assert(!f.isOpen);
+   * ```
+   */
   get isOpen(): boolean {
     return !this.#closed;
   }
@@ -70,6 +111,18 @@ export class FileHandle implements AsyncDisposable {
   /**
    * Reads into `p` from the current position; resolves to the number of
    * bytes read, or null at end of file (like `Deno.FsFile.read`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "abc");
+   * await using f = await vol.open("/a.txt");
+   * const buf = new Uint8Array(8);
+   * assert((await f.read(buf)) === 3 && (await f.read(buf)) === null);
+   * ```
    */
   async read(p: Uint8Array): Promise<number | null> {
     this.#check("read");
@@ -80,7 +133,22 @@ export class FileHandle implements AsyncDisposable {
     return n;
   }
 
-  /** Writes all of `p` at the current position (at the end when appending). */
+  /**
+   * Writes all of `p` at the current position (at the end when appending).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * {
+   *   await using f = await vol.open("/a.txt", "w");
+   *   await f.write(new TextEncoder().encode("written"));
+   * }
+   * assert((await vol.readTextFile("/a.txt")) === "written");
+   * ```
+   */
   async write(p: Uint8Array): Promise<number> {
     this.#check("write");
     if (this.#mode.append) this.#pos = this.#content.size;
@@ -89,7 +157,20 @@ export class FileHandle implements AsyncDisposable {
     return n;
   }
 
-  /** Reads up to `length` bytes at `offset` without moving the position. */
+  /**
+   * Reads up to `length` bytes at `offset` without moving the position.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "0123456789");
+   * await using f = await vol.open("/a.txt");
+   * assert(new TextDecoder().decode(await f.readAt(4, 3)) === "456");
+   * ```
+   */
   async readAt(offset: number, length: number): Promise<Uint8Array> {
     this.#check("read");
     if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -107,13 +188,41 @@ export class FileHandle implements AsyncDisposable {
     }
   }
 
-  /** Writes `p` at `offset` without moving the position. */
+  /**
+   * Writes `p` at `offset` without moving the position.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "0123456789");
+   * {
+   *   await using f = await vol.open("/a.txt", "r+");
+   *   await f.writeAt(2, new TextEncoder().encode("ab"));
+   * }
+   * assert((await vol.readTextFile("/a.txt")) === "01ab456789");
+   * ```
+   */
   async writeAt(offset: number, p: Uint8Array): Promise<number> {
     this.#check("write");
     return await this.#content.write(this.#mode.append ? this.#content.size : offset, p);
   }
 
   /** Moves the position; resolves to the new position from the start. */
+  /**
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SeekMode, Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "0123456789");
+   * await using f = await vol.open("/a.txt");
+   * assert((await f.seek(-3, SeekMode.End)) === 7);
+   * ```
+   */
   // deno-lint-ignore require-await
   async seek(offset: number | bigint, whence: SeekMode = SeekMode.Start): Promise<number> {
     this.#check();
@@ -133,30 +242,100 @@ export class FileHandle implements AsyncDisposable {
     return pos;
   }
 
-  /** Sets the file's size (default 0). */
+  /**
+   * Sets the file's size (default 0).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "0123456789");
+   * {
+   *   await using f = await vol.open("/a.txt", "r+");
+   *   await f.truncate(4);
+   * }
+   * assert((await vol.readTextFile("/a.txt")) === "0123");
+   * ```
+   */
   async truncate(len = 0): Promise<void> {
     this.#check("write");
     await this.#content.truncate(len);
   }
 
-  /** The file's metadata, uncommitted writes included. */
+  /**
+   * The file's metadata, uncommitted writes included.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await using f = await vol.open("/a.txt", "w+");
+   * await f.write(new Uint8Array(10));
+   * assert((await f.stat()).size === 10); // uncommitted writes included
+   * ```
+   */
   async stat(): Promise<FileInfo> {
     this.#check();
     return await this.#host.statNode(this.#content.nodeId);
   }
 
-  /** Commits uncommitted writes and syncs them to disk. */
+  /**
+   * Commits uncommitted writes and syncs them to disk.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await using f = await vol.open("/a.txt", "w");
+   * await f.write(new TextEncoder().encode("durable"));
+   * await f.sync(); // committed and on disk now
+   * assert((await vol.readTextFile("/a.txt")) === "durable");
+   * ```
+   */
   async sync(): Promise<void> {
     this.#check();
     await this.#content.commit(true);
   }
 
-  /** Same as `sync`: data and metadata commit together. */
+  /**
+   * Same as `sync`: data and metadata commit together.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await using f = await vol.open("/a.txt", "w");
+   * await f.write(new TextEncoder().encode("x"));
+   * await f.syncData();
+   * assert((await vol.stat("/a.txt")).size === 1);
+   * ```
+   */
   async syncData(): Promise<void> {
     await this.sync();
   }
 
-  /** Commits uncommitted writes without forcing them to disk. */
+  /**
+   * Commits uncommitted writes without forcing them to disk.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await using f = await vol.open("/a.txt", "w");
+   * await f.write(new TextEncoder().encode("x"));
+   * assert((await f.flush()) === 1); // the version committed
+   * ```
+   */
   async flush(): Promise<number | null> {
     this.#check();
     return await this.#content.commit(false);
@@ -166,6 +345,18 @@ export class FileHandle implements AsyncDisposable {
    * Commits and closes. If the commit fails (a full volume, say), the
    * handle is closed anyway, the uncommitted writes are dropped, and the
    * file keeps its last committed version.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.open("/a.txt", "w");
+   * await f.write(new TextEncoder().encode("kept"));
+   * await f.close();
+   * assert((await vol.readTextFile("/a.txt")) === "kept");
+   * ```
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -177,7 +368,22 @@ export class FileHandle implements AsyncDisposable {
     }
   }
 
-  /** Closes without committing: this file's uncommitted writes are dropped. */
+  /**
+   * Closes without committing: this file's uncommitted writes are dropped.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "old");
+   * const f = await vol.open("/a.txt", "w");
+   * await f.write(new TextEncoder().encode("new"));
+   * await f.discard();
+   * assert((await vol.readTextFile("/a.txt")) === "old");
+   * ```
+   */
   async discard(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -192,7 +398,20 @@ export class FileHandle implements AsyncDisposable {
     if (--this.#content.handles === 0) await this.#content.release();
   }
 
-  /** A stream of the file from the current position; closes the handle at the end. */
+  /**
+   * A stream of the file from the current position; closes the handle at the end.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "streamed");
+   * const f = await vol.open("/a.txt");
+   * assert((await new Response(f.readable).text()) === "streamed");
+   * ```
+   */
   get readable(): ReadableStream<Uint8Array> {
     this.#check("read");
     const chunk = 1 << 20;
@@ -223,6 +442,17 @@ export class FileHandle implements AsyncDisposable {
   /**
    * A stream into the file from the current position. Closing the stream
    * commits and closes the handle; aborting it drops what was written.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.open("/a.txt", "w");
+   * await ReadableStream.from([new TextEncoder().encode("piped")]).pipeTo(f.writable);
+   * assert((await vol.readTextFile("/a.txt")) === "piped");
+   * ```
    */
   get writable(): WritableStream<Uint8Array> {
     this.#check("write");
@@ -239,7 +469,22 @@ export class FileHandle implements AsyncDisposable {
     });
   }
 
-  /** `await using f = await vol.open(...)` closes the handle. */
+  /**
+   * `await using f = await vol.open(...)` closes the handle.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * {
+   *   await using f = await vol.open("/a.txt", "w");
+   *   await f.write(new TextEncoder().encode("x"));
+   * } // committed and closed here
+   * assert((await vol.readTextFile("/a.txt")) === "x");
+   * ```
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

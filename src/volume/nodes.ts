@@ -27,7 +27,21 @@ import type { FileHandle } from "./handle.ts";
 const PAGE = 512;
 const KINDS = { file: Kind.File, directory: Kind.Dir, symlink: Kind.Symlink } as const;
 
-/** A volume's operations by node id. Get it as `Volume.nodes`. */
+/**
+ * A volume's operations by node id. Get it as `Volume.nodes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * const root = vol.nodes.rootIno;
+ * const dir = await vol.nodes.create(root, "docs", { kind: "directory" });
+ * await vol.nodes.create(dir.ino, "a.txt", { kind: "file", mode: 0o600 });
+ * assert((await vol.nodes.lookup(dir.ino, "a.txt")).isFile);
+ * ```
+ */
 export class NodeApi implements NodeOperations {
   readonly #vol: VolumeContext;
 
@@ -36,7 +50,18 @@ export class NodeApi implements NodeOperations {
     this.#vol = ctx;
   }
 
-  /** The root directory's node id. */
+  /**
+   * The root directory's node id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * assert((await vol.nodes.stat(vol.nodes.rootIno)).isDirectory);
+   * ```
+   */
   get rootIno(): number {
     return this.#vol.tree.root;
   }
@@ -47,12 +72,36 @@ export class NodeApi implements NodeOperations {
     return d;
   }
 
-  /** Metadata of a node. */
+  /**
+   * Metadata of a node.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const info = await vol.nodes.create(vol.nodes.rootIno, "f", { kind: "file" });
+   * assert((await vol.nodes.stat(info.ino)).isFile);
+   * ```
+   */
   stat(ino: number): Promise<FileInfo> {
     return this.#vol.read((t) => this.#vol.infoOf(t.node(ino)));
   }
 
-  /** Looks a name up in a directory; `NotFound` if absent. */
+  /**
+   * Looks a name up in a directory; `NotFound` if absent.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.mkdir("/d");
+   * assert((await vol.nodes.lookup(vol.nodes.rootIno, "d")).isDirectory);
+   * ```
+   */
   lookup(dirIno: number, name: string): Promise<FileInfo> {
     return this.#vol.read((t) => {
       const n = t.lookup(this.#dir(t, dirIno), name);
@@ -61,7 +110,20 @@ export class NodeApi implements NodeOperations {
     });
   }
 
-  /** A page of a directory's entries after `cookie` (an opaque key). */
+  /**
+   * A page of a directory's entries after `cookie` (an opaque key).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "a");
+   * const { entries, cookie } = await vol.nodes.readDirPage(vol.nodes.rootIno, null);
+   * assert(entries[0].name === "a" && cookie === null);
+   * ```
+   */
   readDirPage(
     dirIno: number,
     cookie: Uint8Array | null,
@@ -77,7 +139,19 @@ export class NodeApi implements NodeOperations {
     });
   }
 
-  /** Every entry of a directory with its metadata, a page per query. */
+  /**
+   * Every entry of a directory with its metadata, a page per query.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "abc");
+   * for await (const e of vol.nodes.readDirPlus(vol.nodes.rootIno)) assert(e.info.size === 3);
+   * ```
+   */
   async *readDirPlus(
     dirIno: number,
     options: { xattrs?: boolean } = {},
@@ -110,6 +184,16 @@ export class NodeApi implements NodeOperations {
   /**
    * Creates a file, directory or symlink in a directory (`options` may be
    * just the kind).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const link = await vol.nodes.create(vol.nodes.rootIno, "l", { kind: "symlink", target: "x" });
+   * assert(link.isSymlink);
+   * ```
    */
   create(
     dirIno: number,
@@ -124,17 +208,57 @@ export class NodeApi implements NodeOperations {
     );
   }
 
-  /** Removes a non-directory entry. */
+  /**
+   * Removes a non-directory entry.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "a");
+   * await vol.nodes.unlink(vol.nodes.rootIno, "a");
+   * assert(!(await vol.exists("/a")));
+   * ```
+   */
   async unlink(dirIno: number, name: string): Promise<void> {
     await this.#vol.write((t) => t.entries.unlink(this.#dir(t, dirIno), name));
   }
 
-  /** Removes an empty directory. */
+  /**
+   * Removes an empty directory.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.mkdir("/d");
+   * await vol.nodes.rmdir(vol.nodes.rootIno, "d");
+   * assert(!(await vol.exists("/d")));
+   * ```
+   */
   async rmdir(dirIno: number, name: string): Promise<void> {
     await this.#vol.write((t) => t.entries.rmdir(this.#dir(t, dirIno), name));
   }
 
-  /** Renames an entry (renameat2 semantics). */
+  /**
+   * Renames an entry (renameat2 semantics).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "a");
+   * const root = vol.nodes.rootIno;
+   * await vol.nodes.rename({ dir: root, name: "a" }, { dir: root, name: "b" }, { noReplace: true });
+   * assert(await vol.exists("/b"));
+   * ```
+   */
   async rename(
     from: { dir: number; name: string },
     to: { dir: number; name: string },
@@ -149,14 +273,40 @@ export class NodeApi implements NodeOperations {
     );
   }
 
-  /** Adds a hard link to a node. */
+  /**
+   * Adds a hard link to a node.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * const linked = await vol.nodes.link(f.ino, { dir: vol.nodes.rootIno, name: "b" });
+   * assert(linked.nlink === 2);
+   * ```
+   */
   link(ino: number, to: { dir: number; name: string }): Promise<FileInfo> {
     return this.#vol.write((t) =>
       this.#vol.infoOf(t.entries.link(t.node(ino), { dir: this.#dir(t, to.dir), name: to.name }))
     );
   }
 
-  /** The target of a symlink node. */
+  /**
+   * The target of a symlink node.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.symlink("target", "/l");
+   * const l = await vol.lstat("/l");
+   * assert((await vol.nodes.readLink(l.ino)) === "target");
+   * ```
+   */
   readLink(ino: number): Promise<string> {
     return this.#vol.read((t) => {
       const n = t.node(ino);
@@ -165,7 +315,20 @@ export class NodeApi implements NodeOperations {
     });
   }
 
-  /** Changes mode, owner, size and times; returns the new metadata. */
+  /**
+   * Changes mode, owner, size and times; returns the new metadata.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * const after = await vol.nodes.setAttributes(f.ino, { mode: 0o600, size: 100, mtime: "now" });
+   * assert(after.size === 100 && (after.mode & 0o777) === 0o600);
+   * ```
+   */
   async setAttributes(ino: number, attrs: SetAttributes): Promise<FileInfo> {
     this.#vol.assertWritable();
     if (attrs.size !== undefined) {
@@ -186,18 +349,60 @@ export class NodeApi implements NodeOperations {
     });
   }
 
-  /** Opens a file node. */
+  /**
+   * Opens a file node.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * {
+   *   await using h = await vol.nodes.open(f.ino, "w");
+   *   await h.write(new TextEncoder().encode("by node"));
+   * }
+   * assert((await vol.readTextFile("/a")) === "by node");
+   * ```
+   */
   async open(ino: number, options?: OpenOptions | OpenMode): Promise<FileHandle> {
     const n = await this.#vol.read((t) => t.node(ino));
     return await this.#vol.openContent(n, openMode(options), `#${ino}`);
   }
 
-  /** The value of an extended attribute; `NoAttribute` if unset. */
+  /**
+   * The value of an extended attribute; `NoAttribute` if unset.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * await vol.nodes.setXattr(f.ino, "user.k", new TextEncoder().encode("v"));
+   * assert((await vol.nodes.getXattr(f.ino, "user.k")).length === 1);
+   * ```
+   */
   getXattr(ino: number, name: string): Promise<Uint8Array> {
     return this.#vol.read((t) => t.xattrs.get(t.node(ino), name));
   }
 
-  /** Sets an extended attribute. */
+  /**
+   * Sets an extended attribute.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * await vol.nodes.setXattr(f.ino, "user.k", new Uint8Array([1]), { create: true });
+   * assert((await vol.nodes.listXattrs(f.ino)).join() === "user.k");
+   * ```
+   */
   async setXattr(
     ino: number,
     name: string,
@@ -207,17 +412,56 @@ export class NodeApi implements NodeOperations {
     await this.#vol.write((t) => t.xattrs.set(t.node(ino), { name, value }, options));
   }
 
-  /** Removes an extended attribute; `NoAttribute` if unset. */
+  /**
+   * Removes an extended attribute; `NoAttribute` if unset.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * await vol.nodes.setXattr(f.ino, "user.k", new Uint8Array([1]));
+   * await vol.nodes.removeXattr(f.ino, "user.k");
+   * assert((await vol.nodes.listXattrs(f.ino)).length === 0);
+   * ```
+   */
   async removeXattr(ino: number, name: string): Promise<void> {
     await this.#vol.write((t) => t.xattrs.remove(t.node(ino), name));
   }
 
-  /** Names of a node's extended attributes. */
+  /**
+   * Names of a node's extended attributes.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const f = await vol.nodes.create(vol.nodes.rootIno, "a", { kind: "file" });
+   * assert((await vol.nodes.listXattrs(f.ino)).length === 0);
+   * ```
+   */
   listXattrs(ino: number): Promise<string[]> {
     return this.#vol.read((t) => t.xattrs.list(t.node(ino)));
   }
 
-  /** The path of a node (its first link, for hard-linked files). */
+  /**
+   * The path of a node (its first link, for hard-linked files).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.mkdir("/a/b", { recursive: true });
+   * const b = await vol.stat("/a/b");
+   * assert((await vol.nodes.pathOf(b.ino)) === "/a/b");
+   * ```
+   */
   pathOf(ino: number): Promise<string> {
     return this.#vol.read((t) => t.pathOf(ino));
   }

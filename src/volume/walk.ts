@@ -56,6 +56,7 @@ async function* children(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Store } from "../../mod.ts";
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
  * await Deno.remove(path);
@@ -64,7 +65,7 @@ async function* children(
  * await vol.mkdir("/a/b", { recursive: true });
  * const seen: string[] = [];
  * for await (const e of vol.walk("/")) seen.push(e.path);
- * console.assert(seen.join() === "/,/a,/a/b");
+ * assert(seen.join() === "/,/a,/a/b");
  * await Deno.remove(path);
  * ```
  */
@@ -109,6 +110,7 @@ export async function* walk(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Store } from "../../mod.ts";
  * const path = await Deno.makeTempFile({ suffix: ".trove" });
  * await Deno.remove(path);
@@ -118,7 +120,7 @@ export async function* walk(
  * await vol.writeTextFile("/b.txt", "b");
  * const found: string[] = [];
  * for await (const e of vol.glob("/*.md")) found.push(e.path);
- * console.assert(found.join() === "/a.md");
+ * assert(found.join() === "/a.md");
  * await Deno.remove(path);
  * ```
  */
