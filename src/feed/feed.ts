@@ -5,9 +5,10 @@
  * which nodes. Sync, live replication, cache invalidation and statistics
  * read it with `vol.changes({ since })`.
  *
- * Retention: the newest {@linkcode FEED_KEEP} rows of the store are kept;
- * a reader that asks for older ones gets a first record with `gap: true`
- * and must rescan what it mirrors.
+ * Retention: the newest {@linkcode FEED_KEEP} rows of the store are kept
+ * (trimmed every 256 commits, so up to 255 more); a reader that asks for
+ * older ones gets a first record with `gap: true` and must rescan what it
+ * mirrors.
  *
  * @module
  */
