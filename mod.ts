@@ -74,11 +74,13 @@ export type {
   KdfOptions,
   KeySlotInfo,
   MkdirOptions,
+  MknodOptions,
   OpenMode,
   OpenOptions,
   RemoveOptions,
   RenameOptions,
   SetAttributes,
+  SpecialKind,
   VersionInfo,
   VolumeInfo,
   VolumeOptions,
@@ -88,6 +90,7 @@ export type {
   WriteFileOptions,
   XattrOptions,
 } from "./src/types.ts";
+export { specialOf } from "./src/types.ts";
 export {
   AlreadyExists,
   BadKey,
@@ -110,5 +113,6 @@ export {
   QuotaExceeded,
   ReadOnly,
   rowOf,
+  TooManyLinks,
   TroveError,
 } from "./src/errors.ts";

@@ -273,20 +273,60 @@ export function parseMode(text: string): number {
   return parseInt(text, 8);
 }
 
-/** An `ls -l` style mode string (drwxr-xr-x). */
-export function modeString(mode: number, kind: "file" | "dir" | "symlink"): string {
-  const type = kind === "dir" ? "d" : kind === "symlink" ? "l" : "-";
+/** The kinds of entry, as words (`ls`, `stat`, `find --json`). */
+export type KindWord = "file" | "dir" | "symlink" | "fifo" | "socket" | "char" | "block";
+
+const TYPE_CHARS: Record<KindWord, string> = {
+  file: "-",
+  dir: "d",
+  symlink: "l",
+  fifo: "p",
+  socket: "s",
+  char: "c",
+  block: "b",
+};
+
+/**
+ * An `ls -l` style mode string (drwxr-xr-x, with s/S, t/T for the
+ * set-ID and sticky bits).
+ */
+export function modeString(mode: number, kind: KindWord): string {
   const bits = "rwxrwxrwx";
-  let out = type;
+  let out = TYPE_CHARS[kind];
   for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : "-";
+  const special = (at: number, bit: number, set: string) => {
+    if (!(mode & bit)) return;
+    const x = out[at] === "x";
+    out = out.slice(0, at) + (x ? set : set.toUpperCase()) + out.slice(at + 1);
+  };
+  special(3, 0o4000, "s");
+  special(6, 0o2000, "s");
+  special(9, 0o1000, "t");
   return out;
 }
 
-/** The kind of an entry, as a word. */
+/**
+ * The kind of an entry, as a word. Pass a `FileInfo` for special files: a
+ * bare directory entry does not say which special file it is.
+ */
 export function kindOf(
-  e: { isDirectory: boolean; isSymlink: boolean },
-): "file" | "dir" | "symlink" {
-  return e.isDirectory ? "dir" : e.isSymlink ? "symlink" : "file";
+  e: {
+    isDirectory: boolean;
+    isSymlink: boolean;
+    isFile?: boolean;
+    isFifo?: boolean;
+    isSocket?: boolean;
+    isCharDevice?: boolean;
+    isBlockDevice?: boolean;
+  },
+): KindWord {
+  if (e.isDirectory) return "dir";
+  if (e.isSymlink) return "symlink";
+  if (e.isSocket) return "socket";
+  if (e.isCharDevice) return "char";
+  if (e.isBlockDevice) return "block";
+  if (e.isFifo) return "fifo";
+  return "file";
 }
 
 /** A date as local "YYYY-MM-DD HH:MM". */

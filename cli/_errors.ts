@@ -27,6 +27,7 @@ import {
   QuotaExceeded,
   ReadOnly,
   rowOf,
+  TooManyLinks,
 } from "../mod.ts";
 
 /** The exit code of each error class. */
@@ -46,6 +47,7 @@ export const EXIT_CODE: ReadonlyMap<ErrorClass, number> = new Map<ErrorClass, nu
   [InvalidArgument, 14],
   [NameTooLong, 14],
   [FileTooLarge, 14],
+  [TooManyLinks, 14],
   [Busy, 15],
   [FilesystemLoop, 16],
   [NotSupported, 17],

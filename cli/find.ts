@@ -9,6 +9,7 @@ import {
   type Command,
   expectArgs,
   kindOf,
+  type KindWord,
   openSession,
   parseCount,
   printJson,
@@ -16,17 +17,29 @@ import {
   volPath,
 } from "./_common.ts";
 
+/** `--type` letters, as find(1) has them. */
+const FIND_TYPES: Record<string, KindWord> = {
+  f: "file",
+  d: "dir",
+  l: "symlink",
+  p: "fifo",
+  s: "socket",
+  c: "char",
+  b: "block",
+};
+
 export const command: Command = {
   name: "find",
   summary: "find entries by name, type or depth",
-  usage: `trove find [PATH] [--name GLOB] [--type f|d|l] [--maxdepth N]
+  usage: `trove find [PATH] [--name GLOB] [--type f|d|l|p|s|c|b] [--maxdepth N]
 
 Walks PATH (default /) depth-first and prints the path of each entry that
 matches every test given.
 
 Options:
   --name GLOB      the entry's name matches (*, ?, [...], {a,b})
-  --type f|d|l     regular file, directory or symlink
+  --type T         f regular file, d directory, l symlink, p FIFO,
+                   s socket, c character device, b block device
   --maxdepth N     descend at most N levels below PATH
 
 Examples:
@@ -41,8 +54,8 @@ Examples:
   async run(args) {
     const [root = "/"] = expectArgs(args, 0, 1, "");
     const type = args.values.type as string | undefined;
-    if (type !== undefined && !["f", "d", "l"].includes(type)) {
-      throw new UsageError(`--type takes f, d or l, not ${type}`);
+    if (type !== undefined && !(type in FIND_TYPES)) {
+      throw new UsageError(`--type takes f, d, l, p, s, c or b, not ${type}`);
     }
     const name = args.values.name as string | undefined;
     const nameRe = name === undefined ? null : globToRegExp(`/${name}`);
@@ -52,11 +65,12 @@ Examples:
     await using s = await openSession(args);
     const found = [];
     for await (const e of s.vol.walk(volPath(root), { maxDepth })) {
-      if (type === "f" && !e.isFile) continue;
-      if (type === "d" && !e.isDirectory) continue;
-      if (type === "l" && !e.isSymlink) continue;
+      // A special file's entry does not say which kind it is: its stat does.
+      const special = !e.isFile && !e.isDirectory && !e.isSymlink;
+      const kind = kindOf(special ? await s.vol.lstat(e.path) : e);
+      if (type !== undefined && FIND_TYPES[type] !== kind) continue;
       if (nameRe && !nameRe.test(`/${e.name}`)) continue;
-      if (args.values.json) found.push({ path: e.path, type: kindOf(e), ino: e.ino });
+      if (args.values.json) found.push({ path: e.path, type: kind, ino: e.ino });
       else console.log(e.path);
     }
     if (args.values.json) printJson(found);

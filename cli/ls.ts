@@ -10,6 +10,7 @@ import {
   type Command,
   human,
   kindOf,
+  type KindWord,
   modeString,
   openSession,
   printJson,
@@ -21,7 +22,7 @@ import {
 interface Row {
   name: string;
   path: string;
-  type: "file" | "dir" | "symlink";
+  type: KindWord;
   size: number;
   mode: number;
   nlink: number;

@@ -5,13 +5,14 @@
  * @module
  */
 
-import { mount } from "../ffi/mount.ts";
+import { mount } from "../ffi/mod.ts";
 import { type Command, expectArgs, openStore, openVolume, UsageError } from "./_common.ts";
 
 export const command: Command = {
   name: "mount",
   summary: "mount a volume as a file system (FUSE)",
-  usage: `trove mount MOUNTPOINT [--volume NAME] [--read-only] [--allow-other] [--ttl SECONDS]
+  usage: `trove mount MOUNTPOINT [--volume NAME] [--at DIR] [--read-only]
+            [--allow-other | --private] [--ttl SECONDS]
 
 Mounts the volume (default "default") at MOUNTPOINT, an empty directory,
 until Ctrl-C or SIGTERM: then it unmounts, lets open files finish, commits
@@ -22,19 +23,27 @@ unlocked here (--key-file, --passphrase-file, TROVE_PASSPHRASE or a prompt).
 Other processes (trove serve, the CLI) may use the store meanwhile; the
 kernel caches what it learns for --ttl seconds (default 1).
 
+A mount by root serves every user, the kernel checking owners and modes as
+on a local file system; a mount by another user serves only that user.
+
 Options:
+  --at DIR         mount this directory of the volume, not its root
   --read-only      refuse every change (EROFS)
-  --allow-other    let other users use the mount (needs user_allow_other
-                   in /etc/fuse.conf unless run as root)
+  --allow-other    let other users use the mount (the default for root;
+                   others need user_allow_other in /etc/fuse.conf)
+  --private        only the user who mounts may use the mount
   --ttl SECONDS    attribute and entry cache time (default 1)
 
 Examples:
   mkdir -p ~/trove && trove mount ~/trove
   trove mount /mnt/vault --volume vault --key-file vault.key
-  trove mount /srv/ro --read-only --allow-other`,
+  trove mount /srv/ro --read-only --allow-other
+  trove mount ./site --at /projects/site`,
   options: {
     "read-only": { type: "boolean" },
     "allow-other": { type: "boolean" },
+    private: { type: "boolean" },
+    at: { type: "string" },
     ttl: { type: "string" },
   },
   async run(args) {
@@ -44,15 +53,22 @@ Examples:
     if (!Number.isFinite(ttl) || ttl < 0) {
       throw new UsageError(`--ttl takes seconds, not ${args.values.ttl}`);
     }
+    if (args.values["allow-other"] && args.values.private) {
+      throw new UsageError("--allow-other and --private contradict each other");
+    }
     await using store = await openStore(args, { readOnly });
     const vol = await openVolume(store, args, { readOnly });
     const m = await mount(vol, mountpoint, {
       readOnly,
-      allowOther: !!args.values["allow-other"],
+      allowOther: args.values["allow-other"] ? true : args.values.private ? false : undefined,
+      at: args.values.at as string | undefined,
       ttl,
       storePath: store.path,
     });
-    console.log(`Trove volume ${vol.name} of ${store.path} is mounted at ${m.mountpoint}`);
+    const what = args.values.at !== undefined
+      ? `${args.values.at} of volume ${vol.name}`
+      : `volume ${vol.name}`;
+    console.log(`Trove ${what} of ${store.path} is mounted at ${m.mountpoint}`);
     let signals = 0;
     const stop = () => {
       if (++signals === 1) {

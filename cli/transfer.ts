@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { Volume } from "../mod.ts";
+import { type MknodOptions, specialOf, type Volume } from "../mod.ts";
 import { hostError } from "./_common.ts";
+import { hostMknod } from "./_mknod.ts";
 
 /** Progress of a transfer. */
 export interface Progress {
@@ -33,10 +34,12 @@ export interface PutOptions {
 interface Item {
   src: string;
   dest: string;
-  kind: "file" | "dir" | "symlink";
+  kind: "file" | "dir" | "symlink" | "special";
   mode?: number;
   mtime?: Date | null;
   target?: string;
+  /** What a special file is, and its device number. */
+  special?: MknodOptions;
 }
 
 /** Lists a host tree, parents before children. */
@@ -54,6 +57,9 @@ async function* hostTree(src: string, dest: string): AsyncGenerator<Item> {
     for (const n of names) yield* hostTree(`${src}/${n}`, dest === "/" ? `/${n}` : `${dest}/${n}`);
   } else if (st.isFile) {
     yield { src, dest, kind: "file", mode: st.mode ?? undefined, mtime: st.mtime };
+  } else {
+    const special = specialOf(st);
+    if (special) yield { src, dest, kind: "special", special, mtime: st.mtime };
   }
 }
 
@@ -169,6 +175,13 @@ async function placeOne(
     await vol.symlink(item.target!, item.dest);
     return 0;
   }
+  if (item.kind === "special") {
+    await vol.remove(item.dest).catch(() => {});
+    await vol.mknod(item.dest, item.special!);
+    if (item.mtime) await vol.utime(item.dest, item.mtime, item.mtime);
+    progress.files++;
+    return 0;
+  }
   let size: number;
   if (data) {
     await vol.writeFile(item.dest, data, { mode: item.mode });
@@ -242,6 +255,16 @@ export async function getTree(
     if (info.isSymlink) {
       await Deno.remove(to).catch(() => {});
       await Deno.symlink(await vol.readLink(from), to);
+      return;
+    }
+    if (!info.isFile && !info.isDirectory) {
+      await Deno.remove(to).catch(() => {});
+      if (!hostMknod(to, info)) {
+        console.error(`trove: skipped special file ${from} (mknod needs --allow-ffi)`);
+        return;
+      }
+      await Deno.utime(to, info.atime, info.mtime);
+      progress.files++;
       return;
     }
     if (info.isDirectory) {

@@ -11,6 +11,7 @@ import {
   expectArgs,
   human,
   kindOf,
+  type KindWord,
   openSession,
   parseCount,
   plural,
@@ -20,7 +21,7 @@ import {
 
 interface Node {
   name: string;
-  type: "file" | "dir" | "symlink";
+  type: KindWord;
   size: number;
   target?: string;
   children?: Node[];

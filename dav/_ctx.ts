@@ -139,6 +139,30 @@ export function resolveTarget(opts: DavOptions, pathname: string): Target {
   };
 }
 
+/**
+ * True for what WebDAV shows: files, collections and symlinks. Special
+ * files (FIFOs, sockets, devices, made through the kernel mount) have no
+ * content to serve: listings leave them out and requests for them get 404,
+ * while a DELETE, MOVE or COPY of a collection takes them along.
+ */
+export function shown(info: Pick<FileInfo, "isFile" | "isDirectory" | "isSymlink">): boolean {
+  return info.isFile || info.isDirectory || info.isSymlink;
+}
+
+/** `stat`, with a special file answered as absent (see {@linkcode shown}). */
+export async function statShown(vol: FileSystem, path: string): Promise<FileInfo> {
+  const info = await vol.stat(path);
+  if (!shown(info)) throw new NotFound("a special file (not served over WebDAV)", path);
+  return info;
+}
+
+/** `lstat`, with a special file answered as absent (see {@linkcode shown}). */
+export async function lstatShown(vol: FileSystem, path: string): Promise<FileInfo> {
+  const info = await vol.lstat(path);
+  if (!shown(info)) throw new NotFound("a special file (not served over WebDAV)", path);
+  return info;
+}
+
 /** Metadata of a target, or null when nothing is there. */
 export async function statOrNull(vol: FileSystem, path: string): Promise<FileInfo | null> {
   try {

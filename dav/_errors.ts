@@ -27,6 +27,7 @@ import {
   QuotaExceeded,
   ReadOnly,
   rowOf,
+  TooManyLinks,
   type TroveError,
 } from "../mod.ts";
 import { HttpError } from "./http.ts";
@@ -50,6 +51,7 @@ export const HTTP_STATUS: ReadonlyMap<ErrorClass, number> = new Map<ErrorClass, 
   [InvalidArgument, 400],
   [NameTooLong, 414],
   [FileTooLarge, 413],
+  [TooManyLinks, 409],
   [Busy, 503],
   [FilesystemLoop, 508],
   [NotSupported, 501],

@@ -7,14 +7,14 @@
  */
 
 import type { FileSystem } from "../mod.ts";
-import { type Ctx, hrefOf } from "./_ctx.ts";
+import { type Ctx, hrefOf, shown, statShown } from "./_ctx.ts";
 import { byteRange, contentType, etagOf, httpDate, preconditions, reply } from "./http.ts";
 
 export async function getHead(ctx: Ctx): Promise<Response> {
   const head = ctx.req.method === "HEAD";
   if (!ctx.target.vol) return listing(ctx, null, head);
   const vol = ctx.target.vol;
-  const info = await vol.stat(ctx.target.path);
+  const info = await statShown(vol, ctx.target.path);
   if (info.isDirectory) return listing(ctx, vol, head);
   const pre = preconditions(ctx.req, info);
   const etag = etagOf(info);
@@ -102,6 +102,7 @@ async function listing(ctx: Ctx, vol: FileSystem | null, head: boolean): Promise
   const rows: string[] = [];
   if (vol) {
     for await (const e of vol.readDir(ctx.target.path)) {
+      if (!shown(e)) continue;
       const href = hrefOf(ctx.target.base, `${ctx.target.path}/${e.name}`, e.isDirectory);
       rows.push(
         `<li><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${

@@ -9,8 +9,15 @@
  * @module
  */
 
-import { type DirEntryPlus, type FileInfo, hasXattrs, NoAttribute, NotSupported } from "../mod.ts";
-import { type Ctx, hrefOf, statOrNull, volOf, xmlBody } from "./_ctx.ts";
+import {
+  type DirEntryPlus,
+  type FileInfo,
+  hasXattrs,
+  NoAttribute,
+  NotFound,
+  NotSupported,
+} from "../mod.ts";
+import { type Ctx, hrefOf, shown, statOrNull, volOf, xmlBody } from "./_ctx.ts";
 import { contentType, etagOf, httpDate, HttpError, reply, statusLine } from "./http.ts";
 import { activeLock, locksOf, requireUnlocked } from "./locking.ts";
 import { child, elements, escapeXml, parseXml, serialize, type XmlElement } from "./xml.ts";
@@ -256,6 +263,7 @@ export async function handlePropfind(ctx: Ctx): Promise<Response> {
   const vol = ctx.target.vol;
   const path = ctx.target.path;
   const self = await vol.statPlus(path);
+  if (!shown(self.info)) throw new NotFound("a special file (not served over WebDAV)", path);
   const facts: Facts = { base: ctx.target.base, locks: null, usage: null };
   if (needs(q, "lockdiscovery")) {
     const all = [...await locksOf(vol).covering(path), ...await locksOf(vol).within(path)];
@@ -293,6 +301,7 @@ export async function handlePropfind(ctx: Ctx): Promise<Response> {
       const [dir, level] = stack.pop()!;
       let chunk = "";
       for await (const e of vol.readDirPlus(dir, { xattrs: dead }) as AsyncIterable<DirEntryPlus>) {
+        if (!shown(e.info)) continue;
         const p = dir === "/" ? `/${e.name}` : `${dir}/${e.name}`;
         chunk += renderResource(
           {
@@ -324,6 +333,11 @@ async function volumeList(ctx: Ctx, q: Request, depth: number): Promise<Response
     isFile: false,
     isDirectory: true,
     isSymlink: false,
+    isFifo: false,
+    isSocket: false,
+    isCharDevice: false,
+    isBlockDevice: false,
+    rdev: 0,
     size: 0,
     mtime: now,
     atime: now,

@@ -7,7 +7,7 @@
  */
 
 import { type FileSystem, IsADirectory } from "../mod.ts";
-import { type Ctx, requireParent, statOrNull, volOf } from "./_ctx.ts";
+import { type Ctx, requireParent, shown, statOrNull, statShown, volOf } from "./_ctx.ts";
 import { contentRange, etagOf, HttpError, preconditions, reply } from "./http.ts";
 import { requireUnlocked } from "./locking.ts";
 
@@ -17,6 +17,9 @@ export async function put(ctx: Ctx): Promise<Response> {
   if (path === "/") throw new HttpError(405, "PUT on a collection");
   const info = await statOrNull(vol, path);
   if (info?.isDirectory) throw new IsADirectory("PUT on a collection", path);
+  if (info && !shown(info)) {
+    throw new HttpError(409, "a special file (FIFO, socket or device) has this name");
+  }
   await requireParent(vol, path);
   const pre = preconditions(ctx.req, info);
   if (pre) return reply(pre);
@@ -83,7 +86,7 @@ export async function patch(ctx: Ctx): Promise<Response> {
   if (!type.startsWith("application/x-sabredav-partialupdate")) {
     throw new HttpError(415, "PATCH takes application/x-sabredav-partialupdate");
   }
-  const info = await vol.stat(path);
+  const info = await statShown(vol, path);
   if (info.isDirectory) throw new IsADirectory("PATCH on a collection", path);
   const pre = preconditions(ctx.req, info);
   if (pre) return reply(pre);

@@ -10,6 +10,7 @@ import { hasLocks, hasXattrs } from "../mod.ts";
 import {
   type Ctx,
   drain,
+  lstatShown,
   parseRef,
   requireParent,
   resolveTarget,
@@ -23,7 +24,7 @@ export async function del(ctx: Ctx): Promise<Response> {
   const vol = volOf(ctx);
   const path = ctx.target.path;
   if (path === "/") throw new HttpError(403, "the root of a volume cannot be deleted");
-  const info = await vol.lstat(path);
+  const info = await lstatShown(vol, path);
   const depth = ctx.req.headers.get("Depth");
   if (info.isDirectory && depth !== null && depth.toLowerCase() !== "infinity") {
     throw new HttpError(400, "DELETE of a collection takes Depth: infinity");
@@ -88,7 +89,7 @@ export async function copyMove(ctx: Ctx): Promise<Response> {
   const overwrite = overwriteOf(ctx.req);
   const depthHeader = (ctx.req.headers.get("Depth") ?? "infinity").toLowerCase();
   if (depthHeader !== "0" && depthHeader !== "infinity") throw new HttpError(400, "bad Depth");
-  const src = await vol.lstat(from);
+  const src = await lstatShown(vol, from);
   if (move && src.isDirectory && depthHeader !== "infinity") {
     throw new HttpError(400, "MOVE of a collection takes Depth: infinity");
   }

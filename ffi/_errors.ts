@@ -27,6 +27,7 @@ import {
   QuotaExceeded,
   ReadOnly,
   rowOf,
+  TooManyLinks,
 } from "../mod.ts";
 
 /** Errno numbers (Linux) this mount answers with. */
@@ -46,6 +47,7 @@ export const E = {
   FBIG: 27,
   NOSPC: 28,
   ROFS: 30,
+  MLINK: 31,
   RANGE: 34,
   NAMETOOLONG: 36,
   NOTEMPTY: 39,
@@ -71,6 +73,7 @@ export const ERRNO: ReadonlyMap<ErrorClass, number> = new Map<ErrorClass, number
   [InvalidArgument, E.INVAL],
   [NameTooLong, E.NAMETOOLONG],
   [FileTooLarge, E.FBIG],
+  [TooManyLinks, E.MLINK],
   [Busy, E.BUSY],
   [FilesystemLoop, E.LOOP],
   [NotSupported, E.OPNOTSUPP],

@@ -93,6 +93,8 @@ export interface Attr {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** A device's number (`st_rdev`). */
+  rdev?: number;
 }
 
 export const NS = 1_000_000_000n;
@@ -114,6 +116,7 @@ function writeStat(v: DataView, at: number, a: Attr): void {
   v.setUint32(at + 24, a.mode, true);
   v.setUint32(at + 28, a.uid, true);
   v.setUint32(at + 32, a.gid, true);
+  if (a.rdev) v.setBigUint64(at + 40, BigInt(a.rdev), true);
   v.setBigInt64(at + 48, BigInt(a.size), true);
   v.setBigInt64(at + 56, BigInt(a.blksize), true);
   v.setBigInt64(at + 64, BigInt(a.blocks), true);

@@ -20,8 +20,17 @@ const READ_AHEAD_KB = 1024;
 export interface MountOptions {
   /** Mount read-only (the volume should be opened read-only too). */
   readOnly?: boolean;
-  /** Let users other than the one mounting use the mount. */
+  /**
+   * Let users other than the one mounting use the mount, the kernel
+   * checking each access against the stored owners and modes as a local
+   * file system does. The default is true when root mounts (a mount by
+   * root serves every user, as ext4 does) and false otherwise (a user's
+   * mount is private; other users need `user_allow_other` in
+   * /etc/fuse.conf).
+   */
   allowOther?: boolean;
+  /** Mount this directory of the volume (default `/`, the whole volume). */
+  at?: string;
   /** Seconds the kernel caches attributes and entries (default 1). */
   ttl?: number;
   /** The store file's path (free space for unlimited volumes). */
@@ -32,8 +41,8 @@ export interface MountOptions {
   onError?: (e: unknown) => void;
 }
 
-/** A live mount. */
-export interface Mount {
+/** A live mount; `await using` unmounts it at the end of the scope. */
+export interface Mount extends AsyncDisposable {
   readonly mountpoint: string;
   /** Resolves when the mount is gone and every open file is committed. */
   readonly finished: Promise<void>;
@@ -107,25 +116,43 @@ export async function prepareMountpoint(path: string): Promise<void> {
   if (await mountedDevice(path)) throw new Busy("something is already mounted here", path);
 }
 
-/** Mounts `vol` at `mountpoint` until unmounted. */
+/** True when this process runs as root (false when it may not ask). */
+function runsAsRoot(): boolean {
+  if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state !== "granted") return false;
+  return Deno.uid() === 0;
+}
+
+/** The node id of the directory `at` of `vol`, the mount's root. */
+async function rootOf(vol: FileSystem & ByNode, at: string | undefined): Promise<number> {
+  if (at === undefined || at === "/" || at === "") return vol.nodes.rootIno;
+  const info = await vol.stat(at);
+  if (!info.isDirectory) throw new InvalidArgument("--at needs a directory of the volume", at);
+  return info.ino;
+}
+
+/** Mounts `vol` (or its directory `options.at`) at `mountpoint` until unmounted. */
 export async function mount(
   vol: FileSystem & ByNode,
   mountpoint: string,
   options: MountOptions = {},
 ): Promise<Mount> {
   const path = resolve(mountpoint);
+  const root = await rootOf(vol, options.at);
   await prepareMountpoint(path);
   const fs = new TroveFs(vol, {
     ttl: options.ttl,
     storePath: options.storePath,
     onError: options.onError,
+    root,
   });
+  const allowOther = options.allowOther ?? runsAsRoot();
+  const at = root === vol.nodes.rootIno ? "" : options.at!.replace(/,/g, "_");
   const mountOptions = [
-    `fsname=trove:${vol.name}`,
+    `fsname=trove:${vol.name.replace(/,/g, "_")}${at}`,
     "subtype=trove",
     "default_permissions",
     ...(options.readOnly || vol.readOnly ? ["ro"] : []),
-    ...(options.allowOther ? ["allow_other"] : []),
+    ...(allowOther ? ["allow_other"] : []),
   ];
   const session = FuseSession.mount(path, fs, {
     options: mountOptions,
@@ -143,11 +170,14 @@ export async function mount(
     session.destroy();
   });
   let unmounting: Promise<void> | null = null;
-  return {
+  const handle: Mount = {
     mountpoint: path,
     finished,
     get openFiles() {
       return fs.openFiles;
+    },
+    [Symbol.asyncDispose]() {
+      return handle.unmount();
     },
     unmount() {
       unmounting ??= (async () => {
@@ -166,4 +196,5 @@ export async function mount(
       await finished;
     },
   };
+  return handle;
 }

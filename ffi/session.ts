@@ -8,7 +8,7 @@
  */
 
 import { FUSE_BUF_SIZE, OPS_SIZE } from "./layouts.ts";
-import { cString, type Lib, loadLibfuse } from "./symbols.ts";
+import { cString, ErrnoError, type Lib, loadLibfuse } from "./symbols.ts";
 import { type LowLevelHandlers, type OpEnv, OPERATIONS } from "./ops.ts";
 import type { Request } from "./request.ts";
 
@@ -90,6 +90,7 @@ export class FuseSession {
       try {
         fn();
       } catch (e) {
+        if (e instanceof ErrnoError) return r.error(e.errno);
         onError(e);
         r.error(5);
       }

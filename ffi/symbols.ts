@@ -79,7 +79,32 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The C string at `p` ("" for NULL). */
+/** A request the kernel sent that cannot be served as is: answered with `errno`. */
+export class ErrnoError extends Error {
+  constructor(message: string, readonly errno: number) {
+    super(message);
+  }
+}
+
+const EILSEQ = 84;
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The C string at `p` ("" for NULL). A string that is not UTF-8 is
+ * refused (`EILSEQ`) rather than decoded with replacement characters: two
+ * different names must never become one.
+ */
 export function readCString(p: Deno.PointerValue): string {
-  return p === null ? "" : Deno.UnsafePointerView.getCString(p);
+  if (p === null) return "";
+  const s = Deno.UnsafePointerView.getCString(p);
+  if (!s.includes("\uFFFD")) return s;
+  // Rare: a real U+FFFD, or bytes that are not UTF-8. Read the bytes to tell.
+  const v = new Deno.UnsafePointerView(p);
+  const bytes: number[] = [];
+  for (let i = 0, b; (b = v.getUint8(i)) !== 0; i++) bytes.push(b);
+  try {
+    return strict.decode(new Uint8Array(bytes));
+  } catch {
+    throw new ErrnoError("a name that is not UTF-8", EILSEQ);
+  }
 }

@@ -20,6 +20,7 @@ import {
   type FileInfo,
   type FileSystem,
   InvalidArgument,
+  type NewNodeOptions,
   type NodeOperations,
   NotSupported,
   type SetAttributes,
@@ -42,7 +43,14 @@ const O_RDWR = 2;
 const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
+/** What mknod(2) makes, by the file type in its mode. */
+const MKNOD_KINDS = new Map<number, NewNodeOptions["kind"]>([
+  [0o100000, "file"],
+  [0o010000, "fifo"],
+  [0o020000, "charDevice"],
+  [0o060000, "blockDevice"],
+  [0o140000, "socket"],
+]);
 const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
 const XATTR_CREATE = 1;
@@ -64,6 +72,8 @@ export interface TroveFsOptions {
   storePath?: string;
   /** Told about failures that are not storage errors (bugs). */
   onError?: (e: unknown) => void;
+  /** The node id served as the mount's root (default the volume's root). */
+  root?: number;
 }
 
 interface DirHandle {
@@ -89,7 +99,7 @@ export class TroveFs implements LowLevelHandlers {
   constructor(vol: FileSystem & ByNode, options: TroveFsOptions = {}) {
     this.#vol = vol;
     this.#nodes = vol.nodes;
-    this.#root = vol.nodes.rootIno;
+    this.#root = options.root ?? vol.nodes.rootIno;
     this.#ttl = options.ttl ?? 1;
     this.#storePath = options.storePath;
     this.#onError = options.onError ?? ((e) => console.error("trove mount:", e));
@@ -118,6 +128,7 @@ export class TroveFs implements LowLevelHandlers {
       atimeNs: info.atimeNs,
       mtimeNs: info.mtimeNs,
       ctimeNs: info.ctimeNs,
+      rdev: info.rdev,
     };
   }
 
@@ -201,17 +212,17 @@ export class TroveFs implements LowLevelHandlers {
     this.#run(r, async () => r.readlink(await this.#nodes.readLink(this.#id(ino))));
   }
 
-  mknod(r: Request, parent: bigint, name: string, mode: number): void {
+  mknod(r: Request, parent: bigint, name: string, mode: number, rdev: bigint): void {
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      if ((mode & S_IFMT) !== S_IFREG) {
-        throw new NotSupported("only regular files can be made with mknod", name);
-      }
+      const kind = MKNOD_KINDS.get(mode & S_IFMT);
+      if (!kind) throw new InvalidArgument(`mknod of file type 0o${(mode & S_IFMT).toString(8)}`);
       const info = await this.#nodes.create(this.#id(parent), name, {
-        kind: "file",
+        kind,
         mode: mode & 0o7777,
         uid,
         gid,
+        rdev: kind === "charDevice" || kind === "blockDevice" ? Number(rdev) : 0,
       });
       r.entry(this.#attr(info), this.#ttl);
     });
@@ -345,8 +356,10 @@ export class TroveFs implements LowLevelHandlers {
   flush(r: Request): void {
     this.#run(r, async () => {
       const h = this.#files.get(r.fileInfo().fh);
-      // Commit on every close(2), so its result reports a full volume.
-      if (h) await h.flush();
+      // Commit on every close(2), so its result reports a full volume; a
+      // truncation with nothing written yet waits to share the writes'
+      // version (the shell closes a dup of `> f` before it writes).
+      if (h) await h.flush({ ifWritten: true });
       r.error(0);
     });
   }

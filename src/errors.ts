@@ -226,6 +226,18 @@ export class NameTooLong extends InvalidArgument {}
  */
 export class FileTooLarge extends InvalidArgument {}
 /**
+ * A hard link past the most links one file may have (65,000).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InvalidArgument, TooManyLinks } from "./errors.ts";
+ * const e = new TooManyLinks("a file may have at most 65000 links");
+ * assert(e instanceof InvalidArgument && e.name === "TooManyLinks");
+ * ```
+ */
+export class TooManyLinks extends InvalidArgument {}
+/**
  * The store is busy: another process held it for too long.
  *
  * @example
@@ -287,6 +299,7 @@ export const ERROR_CLASSES: readonly ErrorClass[] = [
   InvalidArgument,
   NameTooLong,
   FileTooLarge,
+  TooManyLinks,
   Busy,
   FilesystemLoop,
   NotSupported,

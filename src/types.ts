@@ -9,6 +9,13 @@ export interface FileInfo {
   isFile: boolean;
   isDirectory: boolean;
   isSymlink: boolean;
+  /** Special files (no content), as in `Deno.FileInfo`. */
+  isFifo: boolean;
+  isSocket: boolean;
+  isCharDevice: boolean;
+  isBlockDevice: boolean;
+  /** A device's number (`st_rdev`), else 0. */
+  rdev: number;
   /** Bytes of content (files) or of the target path (symlinks). */
   size: number;
   mtime: Date;
@@ -42,7 +49,50 @@ export interface FileInfo {
   digest: string | null;
 }
 
-/** One entry of `readDir`; like `Deno.DirEntry`, plus its node id. */
+/** The special files: no content, only a name and attributes. */
+export type SpecialKind = "fifo" | "socket" | "charDevice" | "blockDevice";
+
+/** Options of `mknod`. */
+export interface MknodOptions {
+  kind: SpecialKind;
+  /** Permission bits (default 0644). */
+  mode?: number;
+  /** A device's number (`st_rdev`, as `makedev` encodes it). */
+  rdev?: number;
+}
+
+/**
+ * What `mknod` needs to make again the special file a stat describes
+ * (Trove's `FileInfo` or `Deno.FileInfo`), or null for any other kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { specialOf } from "./types.ts";
+ * const fifo = { isFifo: true, isSocket: false, isCharDevice: false, isBlockDevice: false };
+ * assert.deepEqual(specialOf({ ...fifo, mode: 0o10640, rdev: 0 }), { kind: "fifo", mode: 0o640 });
+ * ```
+ */
+export function specialOf(st: {
+  isFifo: boolean | null;
+  isSocket: boolean | null;
+  isCharDevice: boolean | null;
+  isBlockDevice: boolean | null;
+  mode: number | null;
+  rdev: number | null;
+}): MknodOptions | null {
+  const mode = (st.mode ?? 0) & 0o7777;
+  if (st.isFifo) return { kind: "fifo", mode };
+  if (st.isSocket) return { kind: "socket", mode };
+  if (st.isCharDevice) return { kind: "charDevice", mode, rdev: st.rdev ?? 0 };
+  if (st.isBlockDevice) return { kind: "blockDevice", mode, rdev: st.rdev ?? 0 };
+  return null;
+}
+
+/**
+ * One entry of `readDir`; like `Deno.DirEntry`, plus its node id. A special
+ * file (FIFO, socket, device) is neither file, directory nor symlink.
+ */
 export interface DirEntry {
   name: string;
   isFile: boolean;

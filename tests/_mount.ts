@@ -7,7 +7,8 @@
  */
 
 import { taskArgs } from "./_cli.ts";
-import { IN_CI, which } from "./_helpers.ts";
+import { IN_CI, run, which } from "./_helpers.ts";
+import { Store } from "../mod.ts";
 
 /** True when this machine can mount FUSE file systems. */
 export function canMount(): boolean {
@@ -94,4 +95,27 @@ export async function startMount(
 export async function forceUnmount(mnt: string): Promise<void> {
   await new Deno.Command("fusermount3", { args: ["-u", "-z", mnt], stderr: "null" }).output()
     .catch(() => {});
+}
+
+/** Runs a bash script (strict mode) in `cwd`; its stdout. */
+export async function sh(script: string, cwd: string): Promise<string> {
+  return (await run("bash", ["-euo", "pipefail", "-c", script], { cwd })).stdout;
+}
+
+/** Creates the store `dir/store.trove` that `startMount` mounts. */
+export async function newStore(dir: string, options: Parameters<typeof Store.open>[1] = {}) {
+  await (await Store.open(`${dir}/store.trove`, { create: true, ...options })).close();
+}
+
+/** A fresh tmpfs, the reference POSIX file system (root mounts one). */
+export async function tmpfsDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "trove-posix-ref-" });
+  await run("mount", ["-t", "tmpfs", "-o", "size=256m,mode=0755", "trove-posix-ref", path]);
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await run("umount", [path]);
+      await Deno.remove(path, { recursive: true });
+    },
+  };
 }

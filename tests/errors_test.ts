@@ -63,6 +63,7 @@ Deno.test("the README's error table agrees with the three front ends' tables", a
     5: "EIO",
     36: "ENAMETOOLONG",
     27: "EFBIG",
+    31: "EMLINK",
     22: "EINVAL",
     16: "EBUSY",
     40: "ELOOP",

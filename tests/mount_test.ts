@@ -9,19 +9,11 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "./_assert.ts";
 import { taskArgs, trove, troveOk } from "./_cli.ts";
-import { randomBytes, run, sameBytes, tempDir, waitForLine } from "./_helpers.ts";
-import { forceUnmount, ignoreWithoutFuse, startMount } from "./_mount.ts";
+import { randomBytes, sameBytes, tempDir, waitForLine } from "./_helpers.ts";
+import { forceUnmount, ignoreWithoutFuse, newStore, sh, startMount } from "./_mount.ts";
 import { Store } from "../mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-
-async function sh(script: string, cwd: string): Promise<string> {
-  return (await run("bash", ["-euo", "pipefail", "-c", script], { cwd })).stdout;
-}
-
-async function newStore(dir: string, options: Parameters<typeof Store.open>[1] = {}) {
-  await (await Store.open(`${dir}/store.trove`, { create: true, ...options })).close();
-}
 
 async function checkClean(dir: string): Promise<void> {
   await using store = await Store.open(`${dir}/store.trove`);

@@ -4,23 +4,10 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { ignoreWithoutFuse, startMount } from "./_mount.ts";
-import { run, tempDir } from "./_helpers.ts";
+import { ignoreWithoutFuse, startMount, tmpfsDir } from "./_mount.ts";
+import { tempDir } from "./_helpers.ts";
 import { scenarios } from "./posix_scenarios.ts";
 import { Store } from "../mod.ts";
-
-/** A fresh tmpfs (root mounts one; Deno may not touch /dev/shm without --allow-all). */
-async function tmpfsDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "trove-posix-ref-" });
-  await run("mount", ["-t", "tmpfs", "-o", "size=128m", "trove-posix-ref", path]);
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await run("umount", [path]);
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
 
 Deno.test({
   name: "POSIX scenarios give the same results on a Trove mount as on tmpfs",

@@ -174,7 +174,8 @@ Deno.test("a store at an older format version migrates forward on a writable ope
   // Take the file back to format 1, as a store written before key slots was.
   const db = new DatabaseSync(t.path);
   db.exec(`DROP TABLE key_slots; DROP TABLE locks; DROP TABLE lock_scope; DROP TABLE users;
-    ALTER TABLE versions DROP COLUMN digest; PRAGMA user_version = 1;`);
+    ALTER TABLE versions DROP COLUMN digest; ALTER TABLE nodes DROP COLUMN rdev;
+    PRAGMA user_version = 1;`);
   db.close();
   await assertRejects(() => Store.open(t.path, { readOnly: true }), ReadOnly, "needs upgrading");
   await using upgraded = await Store.open(t.path);

@@ -47,6 +47,8 @@ export class FileContent {
   #staged = new Map<number, number>();
   #pending: number | null = null;
   #changed = false;
+  /** Data was written since the last commit (not only a truncation). */
+  #wrote = false;
   #mtime: bigint | null = null;
   #released = false;
   /** Where the last read ended, to spot sequential reads. */
@@ -151,6 +153,7 @@ export class FileContent {
     this.#staged.clear();
     this.#pending = null;
     this.#changed = false;
+    this.#wrote = false;
     this.#mtime = null;
     this.#loadBase();
   }
@@ -341,6 +344,7 @@ export class FileContent {
       }
       if (end > this.#size) this.#size = end;
       this.#changed = true;
+      this.#wrote = true;
       this.#mtime = nowNs();
       await this.#pump();
       return data.length;
@@ -417,6 +421,11 @@ export class FileContent {
       this.#size = size;
       this.#mtime = nowNs();
     });
+  }
+
+  /** True when data was written since the last commit, not only a truncation. */
+  get wrote(): boolean {
+    return this.#wrote;
   }
 
   /** Sets the modification time the next commit records. */
@@ -500,6 +509,7 @@ export class FileContent {
       this.#staged.clear();
       this.#pending = null;
       this.#changed = false;
+      this.#wrote = false;
       this.#mtime = null;
       this.#baseVersion = result.vid;
       this.#cut = Infinity;

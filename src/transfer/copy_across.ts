@@ -10,7 +10,7 @@
 
 import { AlreadyExists, NotFound } from "../errors.ts";
 import { normalizePath } from "../paths.ts";
-import type { DirEntryPlus, FileInfo } from "../types.ts";
+import { type DirEntryPlus, type FileInfo, specialOf } from "../types.ts";
 import type { ByNode, ExtendedAttributes, FileSystem } from "../volume/api.ts";
 
 /** Running totals of a pack, unpack or tree copy. */
@@ -148,7 +148,21 @@ class TreeCopy {
     }
     if (info.isSymlink) await this.#symlink(path, entry);
     else if (info.isFile) await this.#file(path, entry);
+    else await this.#special(entry);
     return false;
+  }
+
+  /** A FIFO, socket or device: a node with attributes, no content. */
+  async #special(entry: Pending): Promise<void> {
+    const special = specialOf(entry.info);
+    if (!special) return;
+    await this.flush();
+    const first = this.#links.get(entry.info.ino);
+    if (first !== undefined) return await this.#to.link(first, entry.to);
+    if (entry.info.nlink > 1) this.#links.set(entry.info.ino, entry.to);
+    await this.#to.mknod(entry.to, special);
+    await this.#finish(entry);
+    this.progress.files++;
   }
 
   async #symlink(path: string, entry: Pending): Promise<void> {

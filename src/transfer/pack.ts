@@ -4,7 +4,7 @@
  * subtree, so it opens with every tool that opens a store (`trove --store
  * x.pack ls`), deduplicates and compresses like one, and can be encrypted.
  * Only each file's current version travels; modes, owners, times,
- * symlinks, hard links and extended attributes (WebDAV dead properties
+ * symlinks, special files (FIFOs, sockets, devices), hard links and extended attributes (WebDAV dead properties
  * included) do.
  *
  * @module

@@ -17,12 +17,19 @@ import {
   NotEmpty,
   NotFound,
   PermissionDenied,
+  TooManyLinks,
 } from "../errors.ts";
 import { Change } from "../feed/feed.ts";
 import { openElsewhere } from "../core/sessions.ts";
 import { checkName, MAX_PATH_BYTES, utf8Length } from "../paths.ts";
 import { type CreateOptions, Kind, type NodeRow } from "./nodes.ts";
 import type { Tree } from "./tree.ts";
+
+/** The set-group-ID bit: in a directory's mode, new entries take its group. */
+const S_ISGID = 0o2000;
+
+/** Most hard links one node may have (ext4's limit). */
+export const MAX_LINKS = 65000;
 
 /** A directory and a name in it: where an entry is, or is to be. */
 export interface Place {
@@ -90,11 +97,20 @@ export class Entries {
     if (this.#t.lookup(dir, name)) throw new AlreadyExists("file exists", name);
   }
 
-  #insertNode(node: NewNode, nlink: number): number {
+  /**
+   * Inserts a node. In a set-group-ID directory a new node takes the
+   * directory's group, and a new directory the set-group-ID bit too.
+   */
+  #insertNode(node: NewNode, nlink: number, dir?: NodeRow): number {
     const { kind } = node;
     const now = nowNs();
-    const mode = (node.mode ?? (kind === Kind.Dir ? 0o755 : kind === Kind.File ? 0o644 : 0o777)) &
+    let mode = (node.mode ?? (kind === Kind.Dir ? 0o755 : kind === Kind.Symlink ? 0o777 : 0o644)) &
       0o7777;
+    let gid = node.gid ?? 0;
+    if (dir && dir.mode & S_ISGID) {
+      gid = dir.gid;
+      if (kind === Kind.Dir) mode |= S_ISGID;
+    }
     let size = 0;
     if (kind === Kind.Symlink) {
       const t = node.target ?? "";
@@ -103,21 +119,27 @@ export class Entries {
       }
       size = utf8Length(t);
     }
+    const isDevice = kind === Kind.CharDevice || kind === Kind.BlockDevice;
+    const rdev = isDevice ? node.rdev ?? 0 : 0;
+    if (!Number.isSafeInteger(rdev) || rdev < 0) {
+      throw new InvalidArgument(`invalid device number ${node.rdev}`);
+    }
     const db = this.#t.db;
     const { lastId } = db.run(
-      `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, size, atime, mtime, ctime, btime)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, size, atime, mtime, ctime, btime,
+         rdev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.#t.vol.id,
       kind,
       mode,
       node.uid ?? 0,
-      node.gid ?? 0,
+      gid,
       nlink,
       size,
       now,
       now,
       now,
       now,
+      rdev,
     );
     if (kind === Kind.Symlink) {
       db.run(
@@ -140,7 +162,10 @@ export class Entries {
    */
   create(dir: NodeRow, name: string, node: NewNode): number {
     this.#checkFree(dir, name);
-    const id = this.#insertNode(node, node.kind === Kind.Dir ? 2 : 1);
+    if (!Object.values(Kind).includes(node.kind)) {
+      throw new InvalidArgument(`unknown node kind ${node.kind}`, name);
+    }
+    const id = this.#insertNode(node, node.kind === Kind.Dir ? 2 : 1, dir);
     this.#link({ dir, name }, id, node.kind);
     return id;
   }
@@ -149,8 +174,8 @@ export class Entries {
    * Creates a node with no entry yet (nlink 0), for content that should
    * appear under its name only when it commits; see {@linkcode Entries.attach}.
    */
-  createUnlinked(node: NewNode): number {
-    return this.#insertNode(node, 0);
+  createUnlinked(node: NewNode, dir?: NodeRow): number {
+    return this.#insertNode(node, 0, dir);
   }
 
   /** Gives an unlinked file (from `createUnlinked`) its first entry. */
@@ -167,6 +192,9 @@ export class Entries {
       throw new PermissionDenied("cannot hard-link a directory", at.name);
     }
     if (node.nlink === 0) throw new NotFound("file was removed", at.name);
+    if (node.nlink >= MAX_LINKS) {
+      throw new TooManyLinks(`a file may have at most ${MAX_LINKS} links`, at.name);
+    }
     if (this.#t.lookup(at.dir, at.name)) throw new AlreadyExists("file exists", at.name);
     const now = nowNs();
     this.#add(at.dir, at.name, node.id);

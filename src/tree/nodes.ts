@@ -7,8 +7,20 @@
 
 import type { FileInfo } from "../types.ts";
 
-/** Kinds of node, as stored in `nodes.kind`. */
-export const Kind = { File: 1, Dir: 2, Symlink: 3 } as const;
+/**
+ * Kinds of node, as stored in `nodes.kind`. FIFOs, sockets and devices
+ * (format 5) are special files: a name, attributes and, for devices, a
+ * device number; never content.
+ */
+export const Kind = {
+  File: 1,
+  Dir: 2,
+  Symlink: 3,
+  Fifo: 4,
+  CharDevice: 5,
+  BlockDevice: 6,
+  Socket: 7,
+} as const;
 /** One of the {@linkcode Kind} values. */
 export type Kind = typeof Kind[keyof typeof Kind];
 
@@ -33,6 +45,8 @@ export interface NodeRow {
   digest: Uint8Array | null;
   target: Uint8Array | null;
   keep: number | null;
+  /** A device's number (`st_rdev`); 0 for every other kind. */
+  rdev: number;
 }
 
 /** A volume's settings as stored in `volumes`. */
@@ -55,11 +69,13 @@ export interface CreateOptions {
   gid?: number;
   /** A symlink's target. */
   target?: string;
+  /** A device's number (`st_rdev`). */
+  rdev?: number;
 }
 
 /** Columns of {@linkcode NodeRow}, over `nodes n LEFT JOIN versions v`. */
 export const NODE_COLS = `n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
-  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep`;
+  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep, n.rdev`;
 
 /** A row read with `setReadBigInts(true)` as a {@linkcode NodeRow}. */
 export function toNode(r: Record<string, unknown>): NodeRow {
@@ -80,10 +96,52 @@ export function toNode(r: Record<string, unknown>): NodeRow {
     digest: r.digest as Uint8Array | null,
     target: r.target as Uint8Array | null,
     keep: r.keep === null ? null : Number(r.keep),
+    rdev: Number(r.rdev ?? 0),
   };
 }
 
-const S_IFMT = { [Kind.File]: 0o100000, [Kind.Dir]: 0o040000, [Kind.Symlink]: 0o120000 };
+/** The `st_mode` file type bits of each kind. */
+export const S_IFMT: Readonly<Record<Kind, number>> = {
+  [Kind.File]: 0o100000,
+  [Kind.Dir]: 0o040000,
+  [Kind.Symlink]: 0o120000,
+  [Kind.Fifo]: 0o010000,
+  [Kind.CharDevice]: 0o020000,
+  [Kind.BlockDevice]: 0o060000,
+  [Kind.Socket]: 0o140000,
+};
+
+/** Each kind by the name the API gives it (`NewNodeOptions.kind`). */
+export const KIND_BY_NAME: Readonly<Record<string, Kind>> = {
+  file: Kind.File,
+  directory: Kind.Dir,
+  symlink: Kind.Symlink,
+  fifo: Kind.Fifo,
+  socket: Kind.Socket,
+  charDevice: Kind.CharDevice,
+  blockDevice: Kind.BlockDevice,
+};
+
+/** True for FIFOs, sockets and devices. */
+export function isSpecial(kind: Kind): boolean {
+  return kind >= Kind.Fifo;
+}
+
+/**
+ * The kind whose `st_mode` type bits `mode` carries, or undefined.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Kind, kindOfMode } from "./nodes.ts";
+ * assert(kindOfMode(0o010644) === Kind.Fifo);
+ * ```
+ */
+export function kindOfMode(mode: number): Kind | undefined {
+  const type = mode & 0o170000;
+  for (const [k, bits] of Object.entries(S_IFMT)) if (bits === type) return Number(k) as Kind;
+  return undefined;
+}
 
 /** `st_mode` of a node: type bits and permission bits. */
 function stMode(n: NodeRow): number {
@@ -119,6 +177,11 @@ export function fileInfo(n: NodeRow, vol: VolumeRecord): FileInfo {
     isFile: n.kind === Kind.File,
     isDirectory: n.kind === Kind.Dir,
     isSymlink: n.kind === Kind.Symlink,
+    isFifo: n.kind === Kind.Fifo,
+    isSocket: n.kind === Kind.Socket,
+    isCharDevice: n.kind === Kind.CharDevice,
+    isBlockDevice: n.kind === Kind.BlockDevice,
+    rdev: n.rdev,
     size: n.size,
     mtime: nsToDate(n.mtime),
     atime: nsToDate(n.atime),

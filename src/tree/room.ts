@@ -1,8 +1,9 @@
 /**
  * The tree's share of the format: the invariants of nodes, entries, link
- * counts and extended attributes; what removing a volume deletes; and (in
+ * counts and extended attributes; what removing a volume deletes; (in
  * version 4) the rule that a deleted node takes its extended attributes
- * with it.
+ * with it; and (in version 5) special files: FIFOs, sockets and devices
+ * with their device number.
  *
  * @module
  */
@@ -24,8 +25,9 @@ function nodeFields(db: Db): Finding[] {
       "SELECT id FROM nodes WHERE volume NOT IN (SELECT id FROM volumes)",
     ).map((r) => ({ code: "node-volume", message: `node ${r.id} belongs to no volume` })),
     ...db.all<{ id: number }>(
-      `SELECT id FROM nodes WHERE kind NOT IN (1, 2, 3)
-       OR (kind = 3 AND target IS NULL) OR (kind != 1 AND version IS NOT NULL)`,
+      `SELECT id FROM nodes WHERE kind NOT IN (1, 2, 3, 4, 5, 6, 7)
+       OR (kind = 3 AND target IS NULL) OR (kind != 1 AND version IS NOT NULL)
+       OR (kind NOT IN (5, 6) AND rdev != 0) OR (kind >= 4 AND size != 0)`,
     ).map((r) => ({ code: "node-kind", message: `node ${r.id} has an invalid kind or fields` })),
   ];
 }
@@ -146,6 +148,9 @@ export const treeRoom: Room = {
     CREATE TRIGGER IF NOT EXISTS node_xattrs_out AFTER DELETE ON nodes BEGIN
       DELETE FROM xattrs WHERE node = OLD.id;
     END;
+    `,
+    5: `
+    ALTER TABLE nodes ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0;
     `,
   },
   invariants,

@@ -22,11 +22,13 @@ import type {
   DirEntryPlus,
   FileInfo,
   MkdirOptions,
+  MknodOptions,
   OpenMode,
   OpenOptions,
   RemoveOptions,
   RenameOptions,
   SetAttributes,
+  SpecialKind,
   VersionInfo,
   VolumeInfo,
   WalkEntry,
@@ -85,6 +87,8 @@ export interface FileSystem {
   rename(oldPath: string, newPath: string, options?: RenameOptions): Promise<void>;
   link(oldPath: string, newPath: string): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
+  /** Creates a FIFO, socket or device node (no content). */
+  mknod(path: string, options: MknodOptions): Promise<void>;
   truncate(path: string, len?: number): Promise<void>;
   utime(path: string, atime: number | Date, mtime: number | Date): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
@@ -140,13 +144,15 @@ export interface ExtendedAttributes {
 
 /** What `NodeOperations.create` makes. */
 export interface NewNodeOptions {
-  kind: "file" | "directory" | "symlink";
+  kind: "file" | "directory" | "symlink" | SpecialKind;
   /** Permission bits (default 0644 for files, 0755 for directories). */
   mode?: number;
   uid?: number;
   gid?: number;
   /** A symlink's target. */
   target?: string;
+  /** A device's number. */
+  rdev?: number;
 }
 
 /**

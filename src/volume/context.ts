@@ -115,6 +115,11 @@ export class VolumeContext {
       if (m !== null) {
         info.mtimeNs = m;
         info.mtime = new Date(Number(m / 1_000_000n));
+        // A content change is a change of the node: ctime follows.
+        if (m > info.ctimeNs) {
+          info.ctimeNs = m;
+          info.ctime = info.mtime;
+        }
       }
     }
     return info;

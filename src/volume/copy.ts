@@ -17,9 +17,14 @@ const PAGE = 512;
 
 /** Copies one node (and, for directories, everything below) into `dir` as `name`. */
 function copyNode(t: Tree, src: NodeRow, to: { dir: NodeRow; name: string }, preserve: boolean) {
-  const opts: CreateOptions = { mode: src.mode, uid: src.uid, gid: src.gid };
+  const opts: CreateOptions = { mode: src.mode, uid: src.uid, gid: src.gid, rdev: src.rdev };
   if (src.kind === Kind.Symlink) opts.target = t.target(src);
-  const copy = t.node(t.entries.create(to.dir, to.name, { kind: src.kind, ...opts }));
+  let copy = t.node(t.entries.create(to.dir, to.name, { kind: src.kind, ...opts }));
+  // A set-group-ID directory gave the copy its group: a copy keeps the source's.
+  if (copy.gid !== src.gid || copy.mode !== src.mode) {
+    t.setAttributes(copy, { gid: src.gid, mode: src.mode });
+    copy = t.node(copy.id);
+  }
   if (src.kind === Kind.File && src.version !== null) {
     copyVersion(t, copy.id, {
       version: src.version,

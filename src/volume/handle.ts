@@ -335,9 +335,31 @@ export class FileHandle implements AsyncDisposable {
    * await f.write(new TextEncoder().encode("x"));
    * assert((await f.flush()) === 1); // the version committed
    * ```
+   *
+   * With `ifWritten`, a file that was only truncated since its last commit
+   * (opened with `truncate`, nothing written yet) commits nothing: the
+   * truncation and the writes after it become one version when they are
+   * flushed, synced or closed. The kernel mount flushes on every close(2),
+   * and a shell's `echo b > f` closes a duplicate before it writes.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "a");
+   * {
+   *   await using f = await vol.open("/a.txt", { write: true, truncate: true });
+   *   assert((await f.flush({ ifWritten: true })) === null);
+   *   await f.write(new TextEncoder().encode("b"));
+   * }
+   * assert((await vol.versions("/a.txt")).length === 2); // "a", then "b"
+   * ```
    */
-  async flush(): Promise<number | null> {
+  async flush(options: { ifWritten?: boolean } = {}): Promise<number | null> {
     this.#check();
+    if (options.ifWritten && !this.#content.wrote) return null;
     return await this.#content.commit(false);
   }
 

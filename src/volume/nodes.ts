@@ -7,8 +7,9 @@
  */
 
 import { nowNs } from "../clock.ts";
+import { checkName } from "../paths.ts";
 import { InvalidArgument, IsADirectory, NotADirectory, NotFound } from "../errors.ts";
-import { Kind, type NodeRow } from "../tree/nodes.ts";
+import { Kind, KIND_BY_NAME, type NodeRow } from "../tree/nodes.ts";
 import type { Tree } from "../tree/tree.ts";
 import type {
   DirEntry,
@@ -25,7 +26,6 @@ import { openMode, type VolumeContext } from "./context.ts";
 import type { FileHandle } from "./handle.ts";
 
 const PAGE = 512;
-const KINDS = { file: Kind.File, directory: Kind.Dir, symlink: Kind.Symlink } as const;
 
 /**
  * A volume's operations by node id. Get it as `Volume.nodes`.
@@ -90,7 +90,8 @@ export class NodeApi implements NodeOperations {
   }
 
   /**
-   * Looks a name up in a directory; `NotFound` if absent.
+   * Looks a name up in a directory; `NotFound` if absent, `NameTooLong`
+   * for a name no entry can have.
    *
    * @example
    * ```ts
@@ -104,6 +105,7 @@ export class NodeApi implements NodeOperations {
    */
   lookup(dirIno: number, name: string): Promise<FileInfo> {
     return this.#vol.read((t) => {
+      checkName(name); // a name over 255 bytes is too long, not absent
       const n = t.lookup(this.#dir(t, dirIno), name);
       if (!n) throw new NotFound("no such file or directory", name);
       return this.#vol.infoOf(n);
@@ -182,8 +184,8 @@ export class NodeApi implements NodeOperations {
   }
 
   /**
-   * Creates a file, directory or symlink in a directory (`options` may be
-   * just the kind).
+   * Creates a file, directory, symlink or special file in a directory
+   * (`options` may be just the kind).
    *
    * @example
    * ```ts
@@ -201,7 +203,7 @@ export class NodeApi implements NodeOperations {
     options: NewNodeOptions | NewNodeOptions["kind"],
   ): Promise<FileInfo> {
     if (typeof options === "string") options = { kind: options };
-    const kind = KINDS[options.kind];
+    const kind = Object.hasOwn(KIND_BY_NAME, options.kind) ? KIND_BY_NAME[options.kind] : undefined;
     if (kind === undefined) throw new InvalidArgument(`unknown kind ${options.kind}`);
     return this.#vol.write((t) =>
       this.#vol.infoOf(t.node(t.entries.create(this.#dir(t, dirIno), name, { ...options, kind })))
@@ -332,6 +334,8 @@ export class NodeApi implements NodeOperations {
   async setAttributes(ino: number, attrs: SetAttributes): Promise<FileInfo> {
     this.#vol.assertWritable();
     if (attrs.size !== undefined) {
+      // A truncate marks the times even when the size stays (as Linux does).
+      attrs = { mtime: "now", ...attrs };
       const n = await this.#vol.read((t) => t.node(ino));
       if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", `#${ino}`);
       const f = await this.#vol.openContent(n, openMode({ write: true }), `#${ino}`);

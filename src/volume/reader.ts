@@ -207,6 +207,7 @@ export abstract class VolumeReader {
     options.signal?.throwIfAborted();
     const n = await this.ctx.read((t) => t.existing(path, true));
     if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+    if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
     // The size comes from the same snapshot as the content (inside `read`).
     const whole = Number.MAX_SAFE_INTEGER;
     const { tree, codec } = this.ctx;

@@ -73,6 +73,7 @@ async function writeSmall(
     if (r.node) {
       if (options.createNew) throw new AlreadyExists("file exists", path);
       if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+      if (r.node.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
       if (core.contents.has(r.node.id)) return false;
       node = r.node.id;
     } else {
@@ -104,6 +105,7 @@ function target(
     if (r.node) {
       if (options.createNew) throw new AlreadyExists("file exists", path);
       if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+      if (r.node.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
       return { id: r.node.id, fresh: false };
     }
     if (!(options.create ?? true) && !options.createNew) throw new NotFound("no such file", path);

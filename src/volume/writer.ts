@@ -7,10 +7,11 @@
 
 import { AlreadyExists, InvalidArgument, NotFound } from "../errors.ts";
 import { splitPath } from "../paths.ts";
-import { Kind } from "../tree/nodes.ts";
+import { isSpecial, Kind, KIND_BY_NAME } from "../tree/nodes.ts";
 import type {
   CopyOptions,
   MkdirOptions,
+  MknodOptions,
   RemoveOptions,
   RenameOptions,
   WriteFileOptions,
@@ -237,6 +238,39 @@ export abstract class VolumeWriter extends VolumeReader {
       const r = t.resolve(path, false);
       if (r.node || !r.dir) throw new AlreadyExists("file exists", path);
       t.entries.create(r.dir, r.name!, { kind: Kind.Symlink, target });
+    });
+  }
+
+  /**
+   * Creates a special file at `path`: a FIFO, a socket or a device node.
+   * It has attributes but never content: reading or opening one is
+   * refused, and it has no versions.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.mknod("/queue", { kind: "fifo", mode: 0o600 });
+   * await vol.mknod("/null", { kind: "charDevice", rdev: (1 << 8) | 3 });
+   * assert((await vol.stat("/queue")).isFifo);
+   * assert((await vol.stat("/null")).rdev === 259);
+   * ```
+   */
+  async mknod(path: string, options: MknodOptions): Promise<void> {
+    const kind = Object.hasOwn(KIND_BY_NAME, options?.kind) ? KIND_BY_NAME[options.kind] : 0;
+    if (!isSpecial(kind as Kind)) {
+      throw new InvalidArgument(`mknod makes fifo, socket, charDevice or blockDevice`, path);
+    }
+    await this.ctx.write((t) => {
+      const r = t.resolve(path, false);
+      if (r.node || !r.dir) throw new AlreadyExists("file exists", path);
+      t.entries.create(r.dir, r.name!, {
+        kind: kind as Kind,
+        mode: options.mode,
+        rdev: options.rdev,
+      });
     });
   }
 
