@@ -36,14 +36,21 @@ export {
   hasChanges,
   hasLocks,
   hasNodes,
+  hasSnapshots,
+  hasTrash,
   hasVersions,
   hasXattrs,
   type Lockable,
   type LockSystem,
   type NewNodeOptions,
   type NodeOperations,
+  type SnapshotFileSystem,
+  type Snapshots,
+  type Trash,
   type Versioned,
 } from "./src/volume/api.ts";
+export { SnapshotView } from "./src/volume/snapshot_view.ts";
+export { TrashView } from "./src/volume/trashing.ts";
 export { FileHandle, SeekMode } from "./src/volume/handle.ts";
 export { MAX_FILE_SIZE } from "./src/content/limits.ts";
 export { type Clock, ManualClock } from "./src/clock.ts";
@@ -79,8 +86,14 @@ export type {
   OpenOptions,
   RemoveOptions,
   RenameOptions,
+  RestoreReport,
+  RestoreSnapshotOptions,
   SetAttributes,
+  SnapshotChange,
+  SnapshotInfo,
   SpecialKind,
+  TrashEntry,
+  TrashOptions,
   VersionInfo,
   VolumeInfo,
   VolumeOptions,

@@ -11,6 +11,7 @@ import {
   AlreadyExists,
   BadKey,
   type Credential,
+  type FileSystem,
   IsADirectory,
   NotADirectory,
   NotFound,
@@ -168,7 +169,34 @@ export async function openVolume(
 export interface Session extends AsyncDisposable {
   store: Store;
   vol: Volume;
+  /** What reading commands read: the volume, or the snapshot `--snapshot` names. */
+  fs: FileSystem;
 }
+
+/**
+ * The verb of a command with subcommands (`trove trash restore …`), its
+ * arguments, and `want(min, max, what)`, which refuses too few or too many.
+ */
+export function subcommand(args: Parsed, command: string): {
+  verb: string | undefined;
+  rest: string[];
+  want(min: number, max: number, what: string): void;
+} {
+  const [verb, ...rest] = args.positionals;
+  return {
+    verb,
+    rest,
+    want(min, max, what) {
+      if (rest.length < min) throw new UsageError(`${command} ${verb} needs ${what}`);
+      if (rest.length > max) throw new UsageError(`unexpected argument ${rest[max]}`);
+    },
+  };
+}
+
+/** The `--snapshot NAME` option of the reading commands. */
+export const SNAPSHOT_OPTION = {
+  snapshot: { type: "string" },
+} as const;
 
 /**
  * Opens the store and the volume a command works on: read-only unless the
@@ -180,7 +208,9 @@ export async function openSession(args: Parsed, options: { write?: boolean } = {
   const store = await openStore(args, { readOnly: !options.write });
   try {
     const vol = await openVolume(store, args, { readOnly: !options.write });
-    return { store, vol, [Symbol.asyncDispose]: () => store.close() };
+    const name = args.values.snapshot;
+    const fs = typeof name === "string" ? await vol.snapshot(name) : vol;
+    return { store, vol, fs, [Symbol.asyncDispose]: () => store.close() };
   } catch (e) {
     await store.close();
     throw e;

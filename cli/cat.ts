@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Command, expectArgs, openSession, volPath } from "./_common.ts";
+import { type Command, expectArgs, openSession, SNAPSHOT_OPTION, volPath } from "./_common.ts";
 
 export const command: Command = {
   name: "cat",
@@ -14,15 +14,18 @@ export const command: Command = {
 Streams each file's current version (read as one consistent snapshot, even
 while others write) to standard output.
 
+Options:
+  --snapshot NAME   read snapshot NAME instead of the live volume
+
 Examples:
   trove cat /docs/plan.md
   trove cat /backup/db.dump | pg_restore -d app`,
-  options: {},
+  options: { ...SNAPSHOT_OPTION },
   async run(args) {
     const paths = expectArgs(args, 1, Infinity, "a PATH").map(volPath);
     await using s = await openSession(args);
     for (const p of paths) {
-      const handle = await s.vol.open(p, { read: true, snapshot: true });
+      const handle = await s.fs.open(p, { read: true, snapshot: true });
       await handle.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
     }
   },

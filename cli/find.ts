@@ -13,6 +13,7 @@ import {
   openSession,
   parseCount,
   printJson,
+  SNAPSHOT_OPTION,
   UsageError,
   volPath,
 } from "./_common.ts";
@@ -41,12 +42,14 @@ Options:
   --type T         f regular file, d directory, l symlink, p FIFO,
                    s socket, c character device, b block device
   --maxdepth N     descend at most N levels below PATH
+  --snapshot NAME   read snapshot NAME instead of the live volume
 
 Examples:
   trove find /photos --name "*.jpg"
   trove find --type d --maxdepth 2
   trove find /docs --json`,
   options: {
+    ...SNAPSHOT_OPTION,
     name: { type: "string" },
     type: { type: "string" },
     maxdepth: { type: "string" },
@@ -64,10 +67,10 @@ Examples:
       : parseCount(args.values.maxdepth as string, "--maxdepth");
     await using s = await openSession(args);
     const found = [];
-    for await (const e of s.vol.walk(volPath(root), { maxDepth })) {
+    for await (const e of s.fs.walk(volPath(root), { maxDepth })) {
       // A special file's entry does not say which kind it is: its stat does.
       const special = !e.isFile && !e.isDirectory && !e.isSymlink;
-      const kind = kindOf(special ? await s.vol.lstat(e.path) : e);
+      const kind = kindOf(special ? await s.fs.lstat(e.path) : e);
       if (type !== undefined && FIND_TYPES[type] !== kind) continue;
       if (nameRe && !nameRe.test(`/${e.name}`)) continue;
       if (args.values.json) found.push({ path: e.path, type: kind, ino: e.ino });

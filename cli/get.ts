@@ -11,6 +11,7 @@ import {
   type Command,
   openSession,
   printJson,
+  SNAPSHOT_OPTION,
   sourcesAndDest,
   volPath,
 } from "./_common.ts";
@@ -36,11 +37,14 @@ copy, or, when it is an existing directory, ends in /, or there are several
 SRCs, the directory to copy into. DEST "-" writes files to standard output.
 Each file lands under its name only once complete.
 
+Options:
+  --snapshot NAME   read snapshot NAME instead of the live volume
+
 Examples:
   trove get /docs/report.pdf .
   trove get /photos ~/restore/photos
   trove get /backup/app.sql - | psql app`,
-  options: {},
+  options: { ...SNAPSHOT_OPTION },
   async run(args) {
     const given = sourcesAndDest(args);
     const sources = given.sources.map(volPath);
@@ -48,7 +52,7 @@ Examples:
     await using s = await openSession(args);
     if (dest === "-") {
       for (const src of sources) {
-        const handle = await s.vol.open(src, { read: true, snapshot: true });
+        const handle = await s.fs.open(src, { read: true, snapshot: true });
         await handle.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
       }
       return;
@@ -61,7 +65,7 @@ Examples:
     let bytes = 0;
     if (wanted) {
       let total = 0;
-      for (const src of sources) total += await treeBytes(s.vol, src);
+      for (const src of sources) total += await treeBytes(s.fs, src);
       bar.update(0, total);
     }
     try {
@@ -72,7 +76,7 @@ Examples:
         }
         const target = into ? join(dest, name) : dest;
         const before = bytes;
-        const p = await getTree(s.vol, src, target, {
+        const p = await getTree(s.fs, src, target, {
           onProgress: (p) => bar.update(before + p.bytes),
         });
         files += p.files;

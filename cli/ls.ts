@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { DirEntryPlus, FileInfo, Volume } from "../mod.ts";
+import type { DirEntryPlus, FileInfo, FileSystem } from "../mod.ts";
 import { joinPath } from "../mod.ts";
 import {
   type Command,
@@ -15,6 +15,7 @@ import {
   openSession,
   printJson,
   shortDate,
+  SNAPSHOT_OPTION,
   table,
   volPath,
 } from "./_common.ts";
@@ -33,7 +34,7 @@ interface Row {
   target?: string;
 }
 
-async function row(vol: Volume, path: string, name: string, info: FileInfo): Promise<Row> {
+async function row(vol: FileSystem, path: string, name: string, info: FileInfo): Promise<Row> {
   const type = kindOf(info);
   return {
     name,
@@ -71,12 +72,14 @@ Options:
   -l, --long        mode, links, size, modification time, symlink targets
   -R, --recursive   list subdirectories too
   --json            one array of entries with exact sizes and ISO times
+  --snapshot NAME   read snapshot NAME instead of the live volume
 
 Examples:
   trove ls
   trove ls -l /photos/2026
   trove ls -R --json /docs`,
   options: {
+    ...SNAPSHOT_OPTION,
     long: { type: "boolean", short: "l" },
     recursive: { type: "boolean", short: "R" },
   },
@@ -88,9 +91,9 @@ Examples:
     const listDir = async (path: string) => {
       const rows: Row[] = [];
       const entries: DirEntryPlus[] = [];
-      for await (const e of s.vol.readDirPlus(path)) entries.push(e);
+      for await (const e of s.fs.readDirPlus(path)) entries.push(e);
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) rows.push(await row(s.vol, joinPath(path, e.name), e.name, e.info));
+      for (const e of entries) rows.push(await row(s.fs, joinPath(path, e.name), e.name, e.info));
       sections.push({ title: path, rows });
       all.push(...rows);
       if (args.values.recursive) {
@@ -99,9 +102,9 @@ Examples:
     };
     const files: Row[] = [];
     for (const p of paths) {
-      const info = await s.vol.lstat(p);
+      const info = await s.fs.lstat(p);
       if (info.isDirectory) await listDir(p);
-      else files.push(await row(s.vol, p, p, info));
+      else files.push(await row(s.fs, p, p, info));
     }
     if (args.values.json) return printJson([...files, ...all]);
     const out: string[] = [];

@@ -34,6 +34,8 @@ import { command as key } from "./key.ts";
 import { command as serve } from "./serve.ts";
 import { command as mount } from "./mount.ts";
 import { command as user } from "./user.ts";
+import { command as snapshot } from "./snapshot.ts";
+import { command as trash } from "./trash.ts";
 
 export const COMMANDS: Command[] = [
   init,
@@ -54,6 +56,8 @@ export const COMMANDS: Command[] = [
   du,
   versions,
   restore,
+  snapshot,
+  trash,
   check,
   gc,
   exportCmd,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type MknodOptions, specialOf, type Volume } from "../mod.ts";
+import { type FileSystem, type MknodOptions, specialOf, type Volume } from "../mod.ts";
 import { hostError } from "./_common.ts";
 import { hostMknod } from "./_mknod.ts";
 
@@ -236,7 +236,7 @@ export interface GetOptions {
  * bits and modification times; existing host files are replaced.
  */
 export async function getTree(
-  vol: Volume,
+  vol: FileSystem,
   src: string,
   dest: string,
   options: GetOptions = {},

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Volume } from "../mod.ts";
+import type { FileSystem } from "../mod.ts";
 import { joinPath } from "../mod.ts";
 import {
   type Command,
@@ -16,6 +16,7 @@ import {
   parseCount,
   plural,
   printJson,
+  SNAPSHOT_OPTION,
   volPath,
 } from "./_common.ts";
 
@@ -27,7 +28,7 @@ interface Node {
   children?: Node[];
 }
 
-async function build(vol: Volume, path: string, name: string, depth: number): Promise<Node> {
+async function build(vol: FileSystem, path: string, name: string, depth: number): Promise<Node> {
   const info = await vol.lstat(path);
   const node: Node = { name, type: kindOf(info), size: info.size };
   if (info.isSymlink) node.target = await vol.readLink(path);
@@ -75,11 +76,16 @@ Options:
   -L, --level DEPTH   descend at most DEPTH levels
   -s, --size          show file sizes
   --json              the tree as nested objects
+  --snapshot NAME   read snapshot NAME instead of the live volume
 
 Examples:
   trove tree /docs
   trove tree -L 2 -s`,
-  options: { level: { type: "string", short: "L" }, size: { type: "boolean", short: "s" } },
+  options: {
+    ...SNAPSHOT_OPTION,
+    level: { type: "string", short: "L" },
+    size: { type: "boolean", short: "s" },
+  },
   async run(args) {
     const [root = "/"] = expectArgs(args, 0, 1, "");
     const depth = args.values.level === undefined
@@ -87,7 +93,7 @@ Examples:
       : parseCount(args.values.level as string, "--level");
     await using s = await openSession(args);
     const path = volPath(root);
-    const tree = await build(s.vol, path, path, depth);
+    const tree = await build(s.fs, path, path, depth);
     if (args.values.json) return printJson(tree);
     const out = [path];
     draw(tree, !!args.values.size, "", out);

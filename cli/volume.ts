@@ -14,6 +14,7 @@ import {
   printJson,
   SETTINGS_OPTIONS,
   storePath,
+  subcommand,
   table,
   UsageError,
   volumeSettings,
@@ -68,11 +69,9 @@ Examples:
     ...SETTINGS_OPTIONS,
   },
   async run(args) {
-    const [verb, ...rest] = args.positionals;
-    const want = (n: number, what: string) => {
-      if (rest.length < n) throw new UsageError(`volume ${verb} needs ${what}`);
-      if (rest.length > n) throw new UsageError(`unexpected argument ${rest[n]}`);
-    };
+    const sub = subcommand(args, "volume");
+    const { verb, rest } = sub;
+    const want = (n: number, what: string) => sub.want(n, n, what);
     switch (verb) {
       case "list":
         want(0, "");

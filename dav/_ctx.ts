@@ -12,7 +12,10 @@
 import {
   type FileInfo,
   type FileSystem,
+  hasSnapshots,
+  hasTrash,
   NotFound,
+  type Snapshots,
   type Store,
   TroveError,
   type UserInfo,
@@ -41,13 +44,24 @@ export interface DavOptions {
 
 /** Where a request points. */
 export interface Target {
-  /** The volume, or null for the list of volumes (the root in multi-volume mode). */
+  /**
+   * The file system, or null for a read-only collection of file systems:
+   * the list of volumes (the root in multi-volume mode), or a volume's
+   * `/.snapshots/`.
+   */
   vol: FileSystem | null;
-  /** The path inside the volume (canonical, "/" for its root). */
+  /** The path inside the file system (canonical, "/" for its root). */
   path: string;
-  /** The URL path of the volume's root ("" in single-volume mode, "/name" otherwise). */
+  /** The URL path of the file system's root ("" in single-volume mode, "/name" otherwise). */
   base: string;
+  /** What a collection of file systems holds, by name (with `vol` null). */
+  children?: Map<string, FileSystem>;
 }
+
+/** The collection of snapshots WebDAV shows in each volume that has them, read-only. */
+export const SNAPSHOTS_DIR = ".snapshots";
+/** The volume's trash, shown read-only. */
+export const TRASH_DIR = ".trash";
 
 /** What a method handler gets. */
 export interface Ctx {
@@ -124,18 +138,42 @@ export function hrefOf(base: string, path: string, collection = false): string {
 }
 
 /** Resolves a URL path to a target. */
-export function resolveTarget(opts: DavOptions, pathname: string): Target {
+export async function resolveTarget(opts: DavOptions, pathname: string): Promise<Target> {
   const names = decodePath(pathname);
+  let vol: FileSystem;
+  let base: string;
   if (opts.single !== undefined) {
-    return { vol: opts.volumes.get(opts.single)!, path: "/" + names.join("/"), base: "" };
+    vol = opts.volumes.get(opts.single)!;
+    base = "";
+  } else {
+    if (names.length === 0) return { vol: null, path: "/", base: "", children: opts.volumes };
+    const found = opts.volumes.get(names[0]);
+    if (!found) throw new NotFound("no such volume", names[0]);
+    vol = found;
+    base = "/" + encodeURIComponent(names.shift()!);
   }
-  if (names.length === 0) return { vol: null, path: "/", base: "" };
-  const vol = opts.volumes.get(names[0]);
-  if (!vol) throw new NotFound("no such volume", names[0]);
+  if (names[0] === SNAPSHOTS_DIR && hasSnapshots(vol)) {
+    return await snapshotTarget(vol, base, names);
+  }
+  if (names[0] === TRASH_DIR && hasTrash(vol)) {
+    const trash = await vol.trashView();
+    return { vol: trash, path: "/" + names.slice(1).join("/"), base: `${base}/${TRASH_DIR}` };
+  }
+  return { vol, path: "/" + names.join("/"), base };
+}
+
+/** `/.snapshots/` (the list) or `/.snapshots/NAME/…` (inside one snapshot). */
+async function snapshotTarget(vol: FileSystem & Snapshots, base: string, names: string[]) {
+  const dir = `${base}/${SNAPSHOTS_DIR}`;
+  if (names.length === 1) {
+    const children = new Map<string, FileSystem>();
+    for (const s of await vol.snapshots()) children.set(s.name, await vol.snapshot(s.name));
+    return { vol: null, path: "/", base: dir, children };
+  }
   return {
-    vol,
-    path: "/" + names.slice(1).join("/"),
-    base: "/" + encodeURIComponent(names[0]),
+    vol: await vol.snapshot(names[1]),
+    path: "/" + names.slice(2).join("/"),
+    base: `${dir}/${encodeURIComponent(names[1])}`,
   };
 }
 
@@ -182,7 +220,7 @@ export function parentOf(path: string): string {
 
 /** The volume of a target, or 403 for the virtual root of volumes. */
 export function volOf(ctx: Ctx): FileSystem {
-  if (!ctx.target.vol) throw new HttpError(403, "the list of volumes cannot be changed here");
+  if (!ctx.target.vol) throw new HttpError(403, "this collection cannot be changed");
   return ctx.target.vol;
 }
 

@@ -111,8 +111,9 @@ async function listing(ctx: Ctx, vol: FileSystem | null, head: boolean): Promise
       );
     }
   } else {
-    for (const name of ctx.opts.volumes.keys()) {
-      rows.push(`<li><a href="/${encodeURIComponent(name)}/">${escapeHtml(name)}/</a></li>`);
+    for (const name of ctx.target.children?.keys() ?? []) {
+      const href = `${ctx.target.base}/${encodeURIComponent(name)}/`;
+      rows.push(`<li><a href="${escapeHtml(href)}">${escapeHtml(name)}/</a></li>`);
     }
   }
   const title = escapeHtml(decodeURIComponent(ctx.url.pathname));

@@ -79,7 +79,7 @@ async function dispatch(req: Request, url: URL, opts: DavOptions, user: UserInfo
     return reply(405, { "Allow": ALLOW });
   }
   if (method === "OPTIONS") return options();
-  const target = resolveTarget(opts, raw);
+  const target = await resolveTarget(opts, raw);
   if (WRITE_METHODS.has(method)) {
     if (user?.readOnly) throw new PermissionDenied("the user may only read");
     if (target.vol?.readOnly) throw new ReadOnly("the volume is read-only");

@@ -326,7 +326,7 @@ export async function handlePropfind(ctx: Ctx): Promise<Response> {
   return multistatus(walk());
 }
 
-/** PROPFIND on the virtual root that lists volumes. */
+/** PROPFIND on a collection of file systems: the volumes, or a volume's snapshots. */
 async function volumeList(ctx: Ctx, q: Request, depth: number): Promise<Response> {
   const now = new Date(0);
   const dirInfo = (ino: number): FileInfo => ({
@@ -358,16 +358,16 @@ async function volumeList(ctx: Ctx, q: Request, depth: number): Promise<Response
     version: null,
     digest: null,
   });
-  const facts: Facts = { base: "", locks: [], usage: null };
-  const parts: string[] = [
-    renderResource({ href: "/", name: "", info: dirInfo(0), dead: new Map() }, "/", q, facts),
-  ];
+  const base = ctx.target.base;
+  const facts: Facts = { base, locks: [], usage: null };
+  const self = { href: `${base}/`, name: "", info: dirInfo(0), dead: new Map() };
+  const parts: string[] = [renderResource(self, "/", q, facts)];
   if (depth >= 1) {
-    for (const [name, vol] of ctx.opts.volumes) {
+    for (const [name, vol] of ctx.target.children ?? []) {
       const info = await vol.stat("/");
       parts.push(
         renderResource(
-          { href: `/${encodeURIComponent(name)}/`, name, info, dead: new Map() },
+          { href: `${base}/${encodeURIComponent(name)}/`, name, info, dead: new Map() },
           "/",
           q,
           facts,

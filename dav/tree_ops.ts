@@ -84,7 +84,7 @@ export async function copyMove(ctx: Ctx): Promise<Response> {
   if (ref.host !== ctx.url.host) {
     throw new HttpError(502, "Destination is on another server");
   }
-  const to = resolveTarget(ctx.opts, ref.path);
+  const to = await resolveTarget(ctx.opts, ref.path);
   if (to.vol !== vol) throw new HttpError(502, "Destination is in another volume");
   const overwrite = overwriteOf(ctx.req);
   const depthHeader = (ctx.req.headers.get("Depth") ?? "infinity").toLowerCase();

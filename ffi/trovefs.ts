@@ -23,10 +23,12 @@ import {
   type NewNodeOptions,
   type NodeOperations,
   NotSupported,
+  ReadOnly,
   type SetAttributes,
   TroveError,
 } from "../mod.ts";
 import { BadHandle, E, errnoOf } from "./_errors.ts";
+import { NodeRouter, SNAPDIR_INO, SNAPSHOTS_DIR, TRASH_DIR } from "./snapdir.ts";
 import {
   type Attr,
   CAP,
@@ -86,7 +88,7 @@ const encoder = new TextEncoder();
 /** A Trove volume as FUSE low-level handlers. */
 export class TroveFs implements LowLevelHandlers {
   readonly #vol: FileSystem & ByNode;
-  readonly #nodes: NodeOperations;
+  readonly #router: NodeRouter;
   readonly #root: number;
   readonly #ttl: number;
   readonly #storePath?: string;
@@ -98,8 +100,9 @@ export class TroveFs implements LowLevelHandlers {
 
   constructor(vol: FileSystem & ByNode, options: TroveFsOptions = {}) {
     this.#vol = vol;
-    this.#nodes = vol.nodes;
     this.#root = options.root ?? vol.nodes.rootIno;
+    // `.snapshots` only in a mount of the whole volume.
+    this.#router = new NodeRouter(vol, { snapshots: this.#root === vol.nodes.rootIno });
     this.#ttl = options.ttl ?? 1;
     this.#storePath = options.storePath;
     this.#onError = options.onError ?? ((e) => console.error("trove mount:", e));
@@ -109,6 +112,11 @@ export class TroveFs implements LowLevelHandlers {
 
   #id(ino: bigint): number {
     return ino === 1n ? this.#root : Number(ino);
+  }
+
+  /** The node operations that serve FUSE inode `ino`: the live volume's or a snapshot's. */
+  #on(ino: bigint): NodeOperations {
+    return this.#router.of(this.#id(ino));
   }
 
   #fuseIno(id: number): bigint {
@@ -173,9 +181,22 @@ export class TroveFs implements LowLevelHandlers {
 
   // ---- names -------------------------------------------------------------
 
+  /** A lookup; `.snapshots` and `.trash` in the root are the snapshots and the trash. */
+  async #lookup(parent: bigint, name: string): Promise<FileInfo> {
+    const dir = this.#router.dir;
+    if (this.#id(parent) === this.#root) {
+      if (dir && name === SNAPSHOTS_DIR) return dir.stat(SNAPDIR_INO);
+      if (name === TRASH_DIR) {
+        const root = await this.#router.trashRoot();
+        if (root) return root;
+      }
+    }
+    return await this.#on(parent).lookup(this.#id(parent), name);
+  }
+
   lookup(r: Request, parent: bigint, name: string): void {
     this.#run(r, async () => {
-      r.entry(this.#attr(await this.#nodes.lookup(this.#id(parent), name)), this.#ttl);
+      r.entry(this.#attr(await this.#lookup(parent, name)), this.#ttl);
     });
   }
 
@@ -189,7 +210,7 @@ export class TroveFs implements LowLevelHandlers {
 
   getattr(r: Request, ino: bigint): void {
     this.#run(r, async () => {
-      r.attr(this.#attr(await this.#nodes.stat(this.#id(ino))), this.#ttl);
+      r.attr(this.#attr(await this.#on(ino).stat(this.#id(ino))), this.#ttl);
     });
   }
 
@@ -204,12 +225,12 @@ export class TroveFs implements LowLevelHandlers {
       else if (toSet & SET.ATIME) set.atime = attr.atimeNs;
       if (toSet & SET.MTIME_NOW) set.mtime = "now";
       else if (toSet & SET.MTIME) set.mtime = attr.mtimeNs;
-      r.attr(this.#attr(await this.#nodes.setAttributes(this.#id(ino), set)), this.#ttl);
+      r.attr(this.#attr(await this.#on(ino).setAttributes(this.#id(ino), set)), this.#ttl);
     });
   }
 
   readlink(r: Request, ino: bigint): void {
-    this.#run(r, async () => r.readlink(await this.#nodes.readLink(this.#id(ino))));
+    this.#run(r, async () => r.readlink(await this.#on(ino).readLink(this.#id(ino))));
   }
 
   mknod(r: Request, parent: bigint, name: string, mode: number, rdev: bigint): void {
@@ -217,7 +238,7 @@ export class TroveFs implements LowLevelHandlers {
     this.#run(r, async () => {
       const kind = MKNOD_KINDS.get(mode & S_IFMT);
       if (!kind) throw new InvalidArgument(`mknod of file type 0o${(mode & S_IFMT).toString(8)}`);
-      const info = await this.#nodes.create(this.#id(parent), name, {
+      const info = await this.#on(parent).create(this.#id(parent), name, {
         kind,
         mode: mode & 0o7777,
         uid,
@@ -231,7 +252,7 @@ export class TroveFs implements LowLevelHandlers {
   mkdir(r: Request, parent: bigint, name: string, mode: number): void {
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, {
+      const info = await this.#on(parent).create(this.#id(parent), name, {
         kind: "directory",
         mode: mode & 0o7777,
         uid,
@@ -243,14 +264,14 @@ export class TroveFs implements LowLevelHandlers {
 
   unlink(r: Request, parent: bigint, name: string): void {
     this.#run(r, async () => {
-      await this.#nodes.unlink(this.#id(parent), name);
+      await this.#on(parent).unlink(this.#id(parent), name);
       r.error(0);
     });
   }
 
   rmdir(r: Request, parent: bigint, name: string): void {
     this.#run(r, async () => {
-      await this.#nodes.rmdir(this.#id(parent), name);
+      await this.#on(parent).rmdir(this.#id(parent), name);
       r.error(0);
     });
   }
@@ -258,7 +279,7 @@ export class TroveFs implements LowLevelHandlers {
   symlink(r: Request, target: string, parent: bigint, name: string): void {
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, {
+      const info = await this.#on(parent).create(this.#id(parent), name, {
         kind: "symlink",
         target,
         uid,
@@ -281,7 +302,10 @@ export class TroveFs implements LowLevelHandlers {
         throw new InvalidArgument(`unsupported rename flags ${flags}`, name);
       }
       const from = { dir: this.#id(parent), name };
-      await this.#nodes.rename(from, { dir: this.#id(newParent), name: newName }, {
+      if (this.#router.frozen(from.dir) || this.#router.frozen(this.#id(newParent))) {
+        throw new ReadOnly("snapshots are read-only", name);
+      }
+      await this.#on(parent).rename(from, { dir: this.#id(newParent), name: newName }, {
         noReplace: (flags & RENAME_NOREPLACE) !== 0,
         exchange: (flags & RENAME_EXCHANGE) !== 0,
       });
@@ -291,7 +315,10 @@ export class TroveFs implements LowLevelHandlers {
 
   link(r: Request, ino: bigint, newParent: bigint, newName: string): void {
     this.#run(r, async () => {
-      const info = await this.#nodes.link(this.#id(ino), {
+      if (this.#router.frozen(this.#id(ino)) || this.#router.frozen(this.#id(newParent))) {
+        throw new ReadOnly("snapshots are read-only", newName);
+      }
+      const info = await this.#on(ino).link(this.#id(ino), {
         dir: this.#id(newParent),
         name: newName,
       });
@@ -320,7 +347,7 @@ export class TroveFs implements LowLevelHandlers {
   open(r: Request, ino: bigint): void {
     const { flags } = r.fileInfo();
     this.#run(r, async () => {
-      const handle = await this.#nodes.open(this.#id(ino), this.#openOptions(flags));
+      const handle = await this.#on(ino).open(this.#id(ino), this.#openOptions(flags));
       r.open({ fh: this.#keep(handle) });
     });
   }
@@ -329,13 +356,13 @@ export class TroveFs implements LowLevelHandlers {
     const { flags } = r.fileInfo();
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#nodes.create(this.#id(parent), name, {
+      const info = await this.#on(parent).create(this.#id(parent), name, {
         kind: "file",
         mode: mode & 0o7777,
         uid,
         gid,
       });
-      const handle = await this.#nodes.open(info.ino, this.#openOptions(flags));
+      const handle = await this.#on(parent).open(info.ino, this.#openOptions(flags));
       r.create(this.#attr(info), this.#ttl, { fh: this.#keep(handle) });
     });
   }
@@ -388,7 +415,7 @@ export class TroveFs implements LowLevelHandlers {
       }
       const h = this.#file(r);
       if (!(mode & FALLOC_FL_KEEP_SIZE)) {
-        const { size } = await this.#nodes.stat(this.#id(ino));
+        const { size } = await this.#on(ino).stat(this.#id(ino));
         if (offset + length > size) await h.truncate(offset + length);
       }
       r.error(0);
@@ -401,7 +428,7 @@ export class TroveFs implements LowLevelHandlers {
         throw new InvalidArgument(`lseek whence ${whence}`);
       }
       // No holes are tracked: all of a file is data, its end the one hole.
-      const { size } = await this.#nodes.stat(this.#id(ino));
+      const { size } = await this.#on(ino).stat(this.#id(ino));
       if (offset >= size) return r.error(E.NXIO);
       r.lseek(whence === SEEK_DATA ? offset : size);
     });
@@ -422,12 +449,12 @@ export class TroveFs implements LowLevelHandlers {
       // One listing per pass (offset 0 starts one): later pages come from it,
       // so deletions during a listing neither skip nor repeat entries.
       if (dir.entries === null || offset === 0) {
-        const self = this.#attr(await this.#nodes.stat(dir.ino));
+        const self = this.#attr(await this.#router.of(dir.ino).stat(dir.ino));
         const entries: DirEntryAttr[] = [
           { name: ".", attr: self, counted: false },
           { name: "..", attr: self, counted: false },
         ];
-        for await (const e of this.#nodes.readDirPlus(dir.ino)) {
+        for await (const e of this.#router.of(dir.ino).readDirPlus(dir.ino)) {
           entries.push({ name: e.name, attr: this.#attr(e.info), counted: true });
         }
         dir.entries = entries;
@@ -489,7 +516,7 @@ export class TroveFs implements LowLevelHandlers {
       if (!keptXattr(name)) {
         throw new NotSupported("only user.* and trusted.* extended attributes are kept", name);
       }
-      await this.#nodes.setXattr(this.#id(ino), name, value, {
+      await this.#on(ino).setXattr(this.#id(ino), name, value, {
         create: (flags & XATTR_CREATE) !== 0,
         replace: (flags & XATTR_REPLACE) !== 0,
       });
@@ -502,7 +529,7 @@ export class TroveFs implements LowLevelHandlers {
     // ACLs and labels on every entry: namespaces never kept need no query.
     if (!keptXattr(name)) return r.error(E.NODATA);
     this.#run(r, async () => {
-      const value = await this.#nodes.getXattr(this.#id(ino), name);
+      const value = await this.#on(ino).getXattr(this.#id(ino), name);
       if (size === 0) r.xattrSize(value.length);
       else if (value.length > size) r.error(E.RANGE);
       else r.buffer(value as Uint8Array<ArrayBuffer>);
@@ -511,7 +538,7 @@ export class TroveFs implements LowLevelHandlers {
 
   listxattr(r: Request, ino: bigint, size: number): void {
     this.#run(r, async () => {
-      const names = await this.#nodes.listXattrs(this.#id(ino));
+      const names = await this.#on(ino).listXattrs(this.#id(ino));
       const list = encoder.encode(names.map((n) => n + "\0").join(""));
       if (size === 0) r.xattrSize(list.length);
       else if (list.length > size) r.error(E.RANGE);
@@ -521,7 +548,7 @@ export class TroveFs implements LowLevelHandlers {
 
   removexattr(r: Request, ino: bigint, name: string): void {
     this.#run(r, async () => {
-      await this.#nodes.removeXattr(this.#id(ino), name);
+      await this.#on(ino).removeXattr(this.#id(ino), name);
       r.error(0);
     });
   }

@@ -162,6 +162,8 @@ export interface MkdirOptions {
 /** Options of `remove`; like `Deno.RemoveOptions`. */
 export interface RemoveOptions {
   recursive?: boolean;
+  /** Delete at once, even when the volume keeps removed files in its trash. */
+  permanent?: boolean;
 }
 
 /** Options of `rename` beyond Deno's (for the kernel mount). */
@@ -293,6 +295,64 @@ export interface VolumeSummary {
 }
 
 /** What `Volume.info()` reports. */
+/** One snapshot of a volume, as `Volume.snapshots()` lists it. */
+export interface SnapshotInfo {
+  name: string;
+  created: Date;
+  /** Regular files it holds. */
+  files: number;
+  /** Stored bytes only this snapshot holds: what removing it (and `gc`) frees. */
+  bytes: number;
+}
+
+/** One entry of a volume's trash, as `Volume.trash()` lists it. */
+export interface TrashEntry {
+  /** Its id, for `undelete`. */
+  id: number;
+  /** Where it was. */
+  path: string;
+  /** When it was removed. */
+  deleted: Date;
+  /** Bytes of its files. */
+  size: number;
+  kind: "file" | "directory" | "symlink" | "special";
+  /** Its name in the trash's own listing (`/.trash/NAME` over WebDAV and the mount). */
+  name: string;
+}
+
+/** A volume's trash settings. */
+export interface TrashOptions {
+  /** Keep what `remove` takes away (default true). */
+  enabled?: boolean;
+  /** Days an entry is kept before `gc` purges it (default 30; null: until purged). */
+  retentionDays?: number | null;
+  /** Most bytes the trash holds, the oldest purged first (default null: no cap). */
+  maxBytes?: number | null;
+}
+
+/** Options of `Volume.restoreSnapshot`. */
+export interface RestoreSnapshotOptions {
+  /** Restore only this path (a file or a subtree); default the whole volume. */
+  path?: string;
+}
+
+/** What `Volume.restoreSnapshot` did. */
+export interface RestoreReport {
+  /** Files given the snapshot's content as a new version. */
+  restored: number;
+  /** Entries made again. */
+  created: number;
+  /** Entries the snapshot lacks, removed. */
+  removed: number;
+}
+
+/** One difference `Volume.diffSnapshots` reports. */
+export interface SnapshotChange {
+  /** `+` added, `-` removed, `M` changed (content, target, mode, owner or time), `T` another kind. */
+  change: "+" | "-" | "M" | "T";
+  path: string;
+}
+
 export interface VolumeInfo {
   name: string;
   files: number;
@@ -315,4 +375,8 @@ export interface VolumeInfo {
   free: number | null;
   /** Stored bytes over capacity, 0..1; null when unlimited. */
   utilisation: number | null;
+  /** Snapshots of the volume. */
+  snapshots: number;
+  /** Stored bytes that only snapshots hold (no live version refers to them). */
+  snapshotBytes: number;
 }

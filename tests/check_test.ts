@@ -122,7 +122,7 @@ Deno.test("gc() gives the space of deleted files back to the file system", async
   await vol.writeFile("/big", randomBytes(20_000_000));
   await t.store.checkpoint();
   const full = (await Deno.stat(t.path)).size;
-  await vol.remove("/big");
+  await vol.remove("/big", { permanent: true });
   const report = await t.store.gc();
   const after = (await Deno.stat(t.path)).size;
   assert(after < full / 4, `file ${full} → ${after}`);

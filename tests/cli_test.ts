@@ -321,7 +321,7 @@ Deno.test("cli: check exits 0 clean, 21 with damage, 20 once repaired; gc report
   const repaired = await trove(d, ["check", "--repair"]);
   assertEquals(repaired.code, 20, repaired.stdout + repaired.stderr);
   assertEquals((await trove(d, ["check"])).code, 0);
-  await troveOk(d, ["rm", "/f"]);
+  await troveOk(d, ["rm", "--permanent", "/f"]);
   const gc = JSON.parse((await troveOk(d, ["gc", "--json"])).stdout);
   // The chunk went with the file's last reference; gc gives the pages back.
   assert(gc.fileBytesFreed >= 98_304, JSON.stringify(gc));

@@ -106,6 +106,9 @@ Deno.test("remove() deletes files and empty directories, trees only with recursi
   await vol.remove("/t", { recursive: true });
   assert(!(await vol.exists("/t")));
   await assertRejects(() => vol.remove("/t"), NotFound);
+  // The tree went to the trash; emptied, nothing of it is left.
+  assertEquals((await vol.trash()).map((e) => e.path), ["/t"]);
+  assertEquals(await vol.emptyTrash(), 1);
   await assertRejects(() => vol.remove("/"), InvalidArgument);
   const report = await t.store.check();
   assert(report.ok, JSON.stringify(report.problems));

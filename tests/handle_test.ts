@@ -110,7 +110,7 @@ Deno.test("an open handle keeps working after its path is unlinked, until closed
   const vol = await t.store.volume();
   await vol.writeTextFile("/doomed", "still here");
   const f = await vol.open("/doomed", "r+");
-  await vol.remove("/doomed");
+  await vol.remove("/doomed", { permanent: true });
   assert(!(await vol.exists("/doomed")));
   const buf = new Uint8Array(10);
   assertEquals(await f.read(buf), 10);

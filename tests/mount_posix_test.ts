@@ -245,3 +245,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "mount: .snapshots and .trash are read-only directories found by name, not listed",
+  ignore: ignoreWithoutFuse(),
+  async fn() {
+    await using dir = await tempDir();
+    const d = dir.path;
+    await newStore(d);
+    const m = await startMount(d);
+    try {
+      await sh("mkdir mnt/d && echo one > mnt/d/f", d);
+      await troveOk(d, ["--store", "store.trove", "snapshot", "create", "first"]);
+      await sh("echo two > mnt/d/f && rm mnt/d/f", d);
+      await troveOk(d, ["--store", "store.trove", "snapshot", "create", "second"]);
+      assertEquals(await sh("ls -a mnt", d), ".\n..\nd\n");
+      assertEquals(await sh("ls mnt/.snapshots", d), "first\nsecond\n");
+      assertEquals(await sh("cat mnt/.snapshots/first/d/f", d), "one\n");
+      assertEquals(await sh("ls mnt/.snapshots/second/d", d), "");
+      assertEquals(await sh("ls mnt/.trash", d), "1-f\n");
+      assertEquals(await sh("cat mnt/.trash/1-f", d), "two\n");
+      for (
+        const step of [
+          "echo x > mnt/.snapshots/first/d/f",
+          "rm mnt/.trash/1-f",
+          "mkdir mnt/.snapshots/x",
+        ]
+      ) {
+        const r = await new Deno.Command("bash", { args: ["-c", step], cwd: d, stderr: "piped" })
+          .output();
+        assert(new TextDecoder().decode(r.stderr).includes("Read-only file system"), step);
+      }
+    } finally {
+      assertEquals(await m.stop(), 0, m.stderr());
+    }
+  },
+});

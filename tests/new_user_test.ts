@@ -339,3 +339,23 @@ Deno.test("cli: pack, unpack and compare in a loop under CPU load never lose a f
     assertEquals(await describe(`/r${round}`), want, `round ${round}`);
   }
 });
+
+Deno.test("every runnable TypeScript example in the README runs as written", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert(blocks.length >= 1, "the README has runnable examples");
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/mod.ts`, `export * from ${JSON.stringify(MOD)};\n`);
+  for (const [i, block] of blocks.entries()) {
+    await Deno.writeTextFile(`${dir.path}/example${i}.ts`, block);
+    const r = await deno(dir.path, [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      `example${i}.ts`,
+    ]);
+    assertEquals(r.code, 0, `example ${i}:\n${block}\n${r.stderr}`);
+  }
+});

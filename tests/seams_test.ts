@@ -80,7 +80,7 @@ Deno.test("chunks that lose their last reference leave the backend in the same c
   const raw = new DatabaseSync(t.path, { readOnly: true });
   const count = (sql: string) => Number(Object.values(raw.prepare(sql).get()!)[0]);
   assert(count("SELECT COUNT(*) FROM chunk_data") > 0);
-  await vol.remove("/big.bin");
+  await vol.remove("/big.bin", { permanent: true });
   assertEquals(count("SELECT COUNT(*) FROM chunk_data"), 0);
   assertEquals(count("SELECT COUNT(*) FROM chunk_deletes"), 0);
   raw.close();

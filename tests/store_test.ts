@@ -228,7 +228,7 @@ Deno.test("a store written by the previous release (format 3) opens, migrates an
   const vault = await store.volume("vault", { passphrase: "format three" });
   assertEquals(await vault.readTextFile("/secret.txt"), "sealed");
   // The new format's rules hold for old rows: removing a tree frees its chunks.
-  await vol.remove("/docs", { recursive: true });
+  await vol.remove("/docs", { recursive: true, permanent: true });
   assertEquals((await vol.info()).chunks, 0);
   const kinds = new Set<string>();
   for await (const c of vol.changes()) c.kinds.forEach((k) => kinds.add(k));

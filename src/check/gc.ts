@@ -21,6 +21,8 @@ export interface GcReport {
   chunksDropped: number;
   /** Bytes the file shrank by. */
   fileBytesFreed: number;
+  /** Trash entries purged, past their volume's retention. */
+  trashPurged?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export function reap(
     const open = core.openNodes();
     const orphans = db.all<{ id: number }>(
       `SELECT id FROM nodes WHERE nlink <= 0 AND id NOT IN (SELECT node FROM opens)
-       AND id NOT IN (SELECT root FROM volumes)`,
+       AND id NOT IN (SELECT root FROM volumes) AND id NOT IN (SELECT node FROM trash)`,
     ).map((r) => r.id).filter((id) => !open.has(id));
     for (const id of orphans) db.run("DELETE FROM nodes WHERE id = ?", id);
     return {

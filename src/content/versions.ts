@@ -28,6 +28,10 @@ export function checkQuota(tree: Tree, added: number): void {
     "SELECT stored_bytes AS stored, capacity FROM volumes WHERE id = ?",
     tree.vol.id,
   )!;
+  // Over capacity: the tree's policy may make room (the oldest trash goes first).
+  if (r.capacity !== null && r.stored > r.capacity && tree.policy?.relieve(r.stored - r.capacity)) {
+    r.stored = Number(tree.db.value("SELECT stored_bytes FROM volumes WHERE id = ?", tree.vol.id));
+  }
   if (r.capacity !== null && r.stored > r.capacity) {
     throw new QuotaExceeded(
       `volume "${tree.vol.name}" is full (${r.stored} of ${r.capacity} bytes)`,

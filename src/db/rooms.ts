@@ -45,6 +45,11 @@ export interface Room {
   readonly invariants?: readonly Invariant[];
   /** Deletes the room's rows of volume `volume` (inside the removal's transaction). */
   removeVolume?(db: Db, volume: number): void;
+  /**
+   * Volume rows that exist only for volume `volume` (its snapshots): they
+   * are removed with it, each the way a volume is, before it.
+   */
+  dependents?(db: Db, volume: number): number[];
 }
 
 /** A count from a query, for invariants. */

@@ -15,6 +15,8 @@ import type { Room } from "../db/rooms.ts";
 import { composeMigrations } from "../db/schema.ts";
 import { feedRoom } from "../feed/room.ts";
 import { locksRoom } from "../locks/locks.ts";
+import { snapshotsRoom } from "../snapshots/room.ts";
+import { trashRoom } from "../trash/room.ts";
 import { treeRoom } from "../tree/room.ts";
 
 /** Every room. A volume's rows go in this order: nodes first, then what they referenced. */
@@ -26,6 +28,8 @@ export const ROOMS: readonly Room[] = [
   keysRoom,
   locksRoom,
   feedRoom,
+  snapshotsRoom,
+  trashRoom,
 ];
 
 /** The store format's migrations: `MIGRATIONS[i]` takes version `i` to `i + 1`. */

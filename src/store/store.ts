@@ -19,7 +19,8 @@ import type { VolumeOptions } from "../types.ts";
 import { MIGRATIONS, ROOMS } from "./rooms.ts";
 import { StoreVolumes } from "./store_volumes.ts";
 import { Users } from "./users.ts";
-import { checkVolumeOptions, insertVolume, toRecord, volumeById } from "./volumes.ts";
+import { expireTrash, trashSettings } from "../trash/trash.ts";
+import { checkVolumeOptions, insertVolume, toRecord, volumeById, volumeRows } from "./volumes.ts";
 
 export { VOLUME_DEFAULTS } from "./volumes.ts";
 
@@ -183,8 +184,9 @@ export class Store extends StoreVolumes implements AsyncDisposable {
 
   /**
    * Reaps sessions of dead processes (silent for `sessionTimeoutMs`, default
-   * the store's), drops what they left half-written, and returns free space
-   * to the file system.
+   * the store's), drops what they left half-written, purges trash entries
+   * past their volume's retention, and returns free space to the file
+   * system.
    *
    * @example
    * ```ts
@@ -200,8 +202,27 @@ export class Store extends StoreVolumes implements AsyncDisposable {
    */
   async gc(options: { sessionTimeoutMs?: number } = {}): Promise<GcReport> {
     await this.enter(true);
+    const trashPurged = this.#expireTrash();
     await this.core.checkpointer.full();
-    return gc(this.core, options.sessionTimeoutMs ?? this.core.sessionTimeoutMs);
+    return {
+      ...gc(this.core, options.sessionTimeoutMs ?? this.core.sessionTimeoutMs),
+      trashPurged,
+    };
+  }
+
+  /** Purges trash entries past their volume's retention (by node: no key needed). */
+  #expireTrash(): number {
+    const db = this.core.db;
+    const now = this.core.clock.now();
+    return db.tx(() => {
+      let n = 0;
+      for (const r of volumeRows(db)) {
+        const { keepMs } = trashSettings(db, r.id);
+        if (keepMs === null) continue;
+        n += expireTrash(new Tree(this.core, toRecord(r), plainMeta), now - keepMs);
+      }
+      return n;
+    });
   }
 
   /**

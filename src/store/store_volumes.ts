@@ -464,8 +464,12 @@ export abstract class StoreVolumes {
     db.tx(() => {
       const r = volumeRow(db, name);
       if (volumeInUse(db, r.id)) throw new Busy("files of the volume are open", name);
-      for (const room of ROOMS) room.removeVolume?.(db, r.id);
-      db.run("DELETE FROM volumes WHERE id = ?", r.id);
+      // Rows that exist only for this volume (its snapshots) go first, the same way.
+      const ids = [...ROOMS.flatMap((room) => room.dependents?.(db, r.id) ?? []), r.id];
+      for (const id of ids) {
+        for (const room of ROOMS) room.removeVolume?.(db, id);
+        db.run("DELETE FROM volumes WHERE id = ?", id);
+      }
     });
     this.forget(name);
   }

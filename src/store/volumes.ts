@@ -125,7 +125,10 @@ export function cryptoConfig(r: VolumeRow): CryptoConfig & { uidBytes: Uint8Arra
 
 /** The row of volume `name`; `NotFound` if there is none. */
 export function volumeRow(db: Db, name: string): VolumeRow {
-  const r = db.get<VolumeRow>("SELECT * FROM volumes WHERE name = ?", name);
+  const r = db.get<VolumeRow>(
+    "SELECT * FROM volumes WHERE name = ? AND id NOT IN (SELECT volume FROM snapshots)",
+    name,
+  );
   if (!r) throw new NotFound("no such volume", name);
   return r;
 }
@@ -135,9 +138,11 @@ export function volumeById(db: Db, id: number): VolumeRow | undefined {
   return db.get<VolumeRow>("SELECT * FROM volumes WHERE id = ?", id);
 }
 
-/** Every volume's row, by name. */
+/** Every volume's row, by name (a snapshot's own row is no volume). */
 export function volumeRows(db: Db): VolumeRow[] {
-  return db.all<VolumeRow>("SELECT * FROM volumes ORDER BY name");
+  return db.all<VolumeRow>(
+    "SELECT * FROM volumes WHERE id NOT IN (SELECT volume FROM snapshots) ORDER BY name",
+  );
 }
 
 /** Adds a volume's row and root directory (inside a transaction); returns its id. */

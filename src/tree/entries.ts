@@ -78,6 +78,19 @@ export class Entries {
     this.#t.note(Change.Names, node);
   }
 
+  /**
+   * Adds an entry that does not count as a link (the trash's entries for
+   * files it keeps): no link count, no directory times change.
+   */
+  enterUncounted(dir: NodeRow, name: string, node: number): void {
+    this.#add(dir, name, node);
+  }
+
+  /** Removes an entry added by {@linkcode Entries.enterUncounted}. */
+  removeUncounted(dir: NodeRow, name: string, node: number): void {
+    this.#remove(dir, name, node);
+  }
+
   /** Sets a directory's mtime and ctime (its entries changed). */
   #touchDir(dir: number, now: bigint, nlinkDelta = 0): void {
     this.#t.db.run(
@@ -203,8 +216,12 @@ export class Entries {
     return this.#t.node(node.id);
   }
 
-  /** Removes a non-directory entry. */
-  unlink(dir: NodeRow, name: string): void {
+  /**
+   * Removes a non-directory entry. When it was the node's last link, the
+   * tree's policy may keep the node (the trash); `{ keep: false }` (a
+   * rename replacing its destination) deletes it regardless.
+   */
+  unlink(dir: NodeRow, name: string, options: { keep?: boolean } = {}): void {
     const node = this.#t.lookup(dir, name);
     if (!node) throw new NotFound("no such file", name);
     if (node.kind === Kind.Dir) throw new IsADirectory("is a directory", name);
@@ -212,7 +229,9 @@ export class Entries {
     this.#remove(dir, name, node.id);
     this.#t.db.run("UPDATE nodes SET nlink = nlink - 1, ctime = ? WHERE id = ?", now, node.id);
     this.#touchDir(dir.id, now);
-    if (node.nlink <= 1) this.dropIfUnused(node.id);
+    if (node.nlink > 1) return;
+    if (options.keep !== false && this.#t.policy?.keepUnlinked({ dir, name }, node)) return;
+    this.dropIfUnused(node.id);
   }
 
   /** Removes an empty directory. */
@@ -233,10 +252,28 @@ export class Entries {
    * statements (not one per entry). Files still open somewhere stay until
    * their last handle closes.
    */
-  removeTree(dir: NodeRow, name: string): void {
+  removeTree(dir: NodeRow, name: string, options: { keep?: boolean } = {}): void {
     const top = this.#t.lookup(dir, name);
     if (!top) throw new NotFound("no such file or directory", name);
-    if (top.kind !== Kind.Dir) return this.unlink(dir, name);
+    if (top.kind !== Kind.Dir) return this.unlink(dir, name, options);
+    if (options.keep !== false && this.#t.policy?.keepTree({ dir, name }, top)) return;
+    this.#dropTree(top, () => this.#remove(dir, name, top.id), dir.id);
+  }
+
+  /**
+   * Removes directory `top`'s entry in `parent` and everything below it,
+   * finding the entry by node rather than by name (the trash purges trees
+   * of encrypted volumes without their keys).
+   */
+  dropTreeIn(parent: number, top: NodeRow): void {
+    this.#dropTree(top, () => {
+      this.#t.db.run("DELETE FROM entries WHERE parent = ? AND node = ?", parent, top.id);
+      this.#t.note(Change.Names, top.id);
+    }, parent);
+  }
+
+  /** The bulk statements of a tree's removal; `detach` removes its top entry. */
+  #dropTree(top: NodeRow, detach: () => void, parent: number): void {
     const now = nowNs();
     const db = this.#t.db;
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS doomed_dirs(id INTEGER PRIMARY KEY);
@@ -255,7 +292,7 @@ export class Entries {
        WHERE parent IN (SELECT id FROM temp.doomed_dirs) GROUP BY node`,
     );
     db.run("DELETE FROM entries WHERE parent IN (SELECT id FROM temp.doomed_dirs)");
-    this.#remove(dir, name, top.id);
+    detach();
     this.#t.note(Change.Names); // many nodes: the feed lists none
     db.run(
       `UPDATE nodes SET nlink = nlink - (SELECT n FROM temp.unlinked u WHERE u.node = nodes.id),
@@ -263,12 +300,13 @@ export class Entries {
       now,
     );
     db.run("UPDATE nodes SET nlink = 0 WHERE id IN (SELECT id FROM temp.doomed_dirs)");
-    this.#touchDir(dir.id, now, -1);
+    this.#touchDir(parent, now, -1);
     db.run(
       `DELETE FROM temp.unlinked WHERE node NOT IN (SELECT id FROM nodes WHERE nlink <= 0)`,
     );
     db.run(`INSERT OR IGNORE INTO temp.unlinked SELECT id, 0 FROM temp.doomed_dirs`);
     db.run("DELETE FROM temp.unlinked WHERE node IN (SELECT node FROM opens)");
+    db.run("DELETE FROM temp.unlinked WHERE node IN (SELECT node FROM trash)");
     for (const id of this.#t.core.openNodes()) {
       db.run("DELETE FROM temp.unlinked WHERE node = ?", id);
     }
@@ -280,6 +318,8 @@ export class Entries {
     const db = this.#t.db;
     const r = db.get<{ nlink: number }>("SELECT nlink FROM nodes WHERE id = ?", id);
     if (!r || r.nlink > 0) return;
+    // A node in the trash has no links (POSIX sees it gone) but is kept.
+    if (db.get("SELECT 1 FROM trash WHERE node = ?", id)) return;
     if (openElsewhere(db, id) || this.#t.core.openNodes().has(id)) return;
     db.run("DELETE FROM nodes WHERE id = ?", id);
   }
@@ -311,7 +351,7 @@ export class Entries {
         throw new IsADirectory("cannot replace a directory with a non-directory", to.name);
       }
       if (dst.kind === Kind.Dir) this.rmdir(to.dir, to.name);
-      else this.unlink(to.dir, to.name);
+      else this.unlink(to.dir, to.name, { keep: false });
     }
     const now = nowNs();
     this.#remove(from.dir, from.name, src.id);

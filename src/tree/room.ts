@@ -44,11 +44,18 @@ function danglingEntries(db: Db): Finding[] {
   }));
 }
 
+/** Entries that count as links: all but a trash root's (a trashed file has no links). */
+const COUNTED = `SELECT COUNT(*) FROM entries e WHERE e.node = n.id
+  AND e.parent NOT IN (SELECT root FROM trash_settings WHERE root IS NOT NULL)`;
+
+/** Directories with no entry: volume roots and trash roots. */
+const ROOTS = `SELECT root FROM volumes UNION
+  SELECT root FROM trash_settings WHERE root IS NOT NULL`;
+
 function fileLinks(db: Db): Finding[] {
   return db.all<{ id: number; nlink: number; n: number }>(
-    `SELECT n.id, n.nlink, (SELECT COUNT(*) FROM entries e WHERE e.node = n.id) AS n
-     FROM nodes n WHERE n.kind != ${Kind.Dir}
-     AND n.nlink != (SELECT COUNT(*) FROM entries e WHERE e.node = n.id)`,
+    `SELECT n.id, n.nlink, (${COUNTED}) AS n
+     FROM nodes n WHERE n.kind != ${Kind.Dir} AND n.nlink != (${COUNTED})`,
   ).map((r) => ({
     code: "nlink",
     message: `node ${r.id} has nlink ${r.nlink} but ${r.n} entries`,
@@ -64,7 +71,7 @@ function dirLinks(db: Db): Finding[] {
          2 + (SELECT COUNT(*) FROM entries e JOIN nodes c ON c.id = e.node
               WHERE e.parent = n.id AND c.kind = ${Kind.Dir}) AS n,
          (SELECT COUNT(*) FROM entries e WHERE e.node = n.id) AS links,
-         (SELECT COUNT(*) FROM volumes v WHERE v.root = n.id) AS root
+         (SELECT COUNT(*) FROM (${ROOTS}) v WHERE v.root = n.id) AS root
        FROM nodes n WHERE n.kind = ${Kind.Dir} AND n.nlink > 0`,
     )
   ) {
@@ -87,7 +94,7 @@ function dirLinks(db: Db): Finding[] {
 function orphanNodes(db: Db, open: ReadonlySet<number>): Finding[] {
   return db.all<{ id: number }>(
     `SELECT id FROM nodes WHERE nlink <= 0 AND id NOT IN (SELECT node FROM opens)
-     AND id NOT IN (SELECT root FROM volumes)`,
+     AND id NOT IN (${ROOTS}) AND id NOT IN (SELECT node FROM trash)`,
   ).filter((r) => !open.has(r.id)).map((r) => ({
     code: "orphan-node",
     message: `node ${r.id} has no links and no opener`,
@@ -98,7 +105,7 @@ function orphanNodes(db: Db, open: ReadonlySet<number>): Finding[] {
 function unreachable(db: Db): Finding[] {
   const n = count(
     db,
-    `WITH RECURSIVE r(id) AS (SELECT root FROM volumes UNION
+    `WITH RECURSIVE r(id) AS (${ROOTS} UNION
        SELECT e.node FROM entries e JOIN r ON e.parent = r.id)
      SELECT COUNT(*) FROM nodes WHERE nlink > 0 AND id NOT IN (SELECT id FROM r)`,
   );
@@ -124,17 +131,20 @@ const invariants: Invariant[] = [
     rule: "every entry's parent is a directory of the same volume, and its node exists",
     find: ({ db }) => danglingEntries(db),
   },
-  { rule: "a non-directory's nlink is its number of entries", find: ({ db }) => fileLinks(db) },
+  {
+    rule: "a non-directory's nlink is its number of entries outside the trash",
+    find: ({ db }) => fileLinks(db),
+  },
   {
     rule: "a directory has exactly one entry (none for a root); nlink = 2 + subdirectories",
     find: ({ db }) => dirLinks(db),
   },
   {
-    rule: "a node with no links is open by a live session",
+    rule: "a node with no links is open by a live session or kept in the trash",
     find: ({ db, openNodes }) => orphanNodes(db, openNodes),
   },
   {
-    rule: "every node with links is reachable from its volume's root",
+    rule: "every node with links is reachable from its volume's root or its trash",
     find: ({ db }) => unreachable(db),
   },
   { rule: "extended attributes belong to existing nodes", find: ({ db }) => strayXattrs(db) },

@@ -43,6 +43,19 @@ const NODE_SQL = `SELECT ${NODE_COLS} FROM nodes n LEFT JOIN versions v ON v.id 
 const ENTRY_NODE_SQL = `FROM entries e CROSS JOIN nodes n ON n.id = e.node
   LEFT JOIN versions v ON v.id = n.version`;
 
+/**
+ * What the volume above does with what its tree lets go: the trash. Set
+ * by the volume layer; a tree without one deletes at once.
+ */
+export interface TreePolicy {
+  /** A node whose last link just went (`place` no longer names it): true when kept. */
+  keepUnlinked(place: { dir: NodeRow; name: string }, node: NodeRow): boolean;
+  /** A directory about to be removed with everything in it: true when kept (moved away). */
+  keepTree(place: { dir: NodeRow; name: string }, node: NodeRow): boolean;
+  /** Frees at least `bytes` stored bytes if it can (purging kept things); true when it freed any. */
+  relieve(bytes: number): boolean;
+}
+
 /** The namespace of one volume. */
 export class Tree {
   readonly core: Core;
@@ -53,6 +66,8 @@ export class Tree {
   readonly entries: Entries;
   /** Extended attributes. */
   readonly xattrs: Xattrs;
+  /** What happens to removed nodes (the trash); null: they are deleted. */
+  policy: TreePolicy | null = null;
 
   constructor(core: Core, vol: VolumeRecord, meta: MetaCodec) {
     this.core = core;

@@ -28,7 +28,9 @@ import type {
   RemoveOptions,
   RenameOptions,
   SetAttributes,
+  SnapshotInfo,
   SpecialKind,
+  TrashEntry,
   VersionInfo,
   VolumeInfo,
   WalkEntry,
@@ -97,6 +99,35 @@ export interface FileSystem {
   copy(from: string, to: string, options?: CopyOptions): Promise<void>;
   /** Runs `fn` as one atomic transaction: all of its changes commit, or none. */
   batch<T>(fn: (fs: this) => Promise<T> | T): Promise<T>;
+}
+
+/** One snapshot as a read-only file system. */
+export interface SnapshotFileSystem extends FileSystem, ByNode, ExtendedAttributes {
+  readonly snapshotName: string;
+  readonly created: Date;
+  /**
+   * The node ids of the snapshot lie in [lo, hi], a range no live node and
+   * no other snapshot takes: a node id tells which tree it belongs to.
+   */
+  readonly idRange: { lo: number; hi: number };
+}
+
+/** A file system with snapshots: read-only views of itself frozen at moments. */
+export interface Snapshots {
+  createSnapshot(name?: string): Promise<string>;
+  snapshots(): Promise<SnapshotInfo[]>;
+  /** Snapshot `name` as a read-only file system (`NotFound` if there is none). */
+  snapshot(name: string): Promise<SnapshotFileSystem>;
+  removeSnapshot(name: string): Promise<void>;
+}
+
+/** A file system that keeps what `remove` takes away, for a while. */
+export interface Trash {
+  trash(): Promise<TrashEntry[]>;
+  undelete(idOrPath: number | string, options?: { to?: string }): Promise<string>;
+  emptyTrash(options?: { olderThan?: Date }): Promise<number>;
+  /** The trash as a read-only file system: one `ID-NAME` entry per trashed file or tree. */
+  trashView(): Promise<FileSystem & ByNode & ExtendedAttributes>;
 }
 
 /** A file system that keeps versions of files. */
@@ -283,4 +314,36 @@ export function hasNodes<T extends FileSystem>(fs: T): fs is T & ByNode {
  */
 export function hasChanges<T extends FileSystem>(fs: T): fs is T & ChangeSource {
   return typeof (fs as Partial<ChangeSource>).changes === "function";
+}
+
+/**
+ * True when `fs` has snapshots.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasSnapshots, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * assert(hasSnapshots(vol) && !hasSnapshots(await vol.snapshot(await vol.createSnapshot())));
+ * ```
+ */
+export function hasSnapshots<T extends FileSystem>(fs: T): fs is T & Snapshots {
+  return typeof (fs as Partial<Snapshots>).snapshot === "function";
+}
+
+/**
+ * True when `fs` has a trash.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasTrash, Store } from "../../mod.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * assert(hasTrash(vol) && !hasTrash(await vol.trashView()));
+ * ```
+ */
+export function hasTrash<T extends FileSystem>(fs: T): fs is T & Trash {
+  return typeof (fs as Partial<Trash>).trashView === "function";
 }

@@ -56,8 +56,9 @@ export function copyTree(t: Tree, from: string, to: string, options: CopyOptions
     if (!r.dir) throw new InvalidArgument("cannot replace the volume root", to);
     if (intoItself(r.dir)) throw new InvalidArgument("cannot copy a directory into itself", to);
     if (r.node.id === src.id) return;
-    if (r.node.kind === Kind.Dir) t.entries.removeTree(r.dir, r.name!);
-    else t.entries.unlink(r.dir, r.name!);
+    // Replaced, not removed: no trash.
+    if (r.node.kind === Kind.Dir) t.entries.removeTree(r.dir, r.name!, { keep: false });
+    else t.entries.unlink(r.dir, r.name!, { keep: false });
     r = t.resolve(to, false);
   }
   if (!r.dir) throw new InvalidArgument("cannot replace the volume root", to);

@@ -524,6 +524,8 @@ export abstract class VolumeReader {
         capacity,
         free: capacity === null ? null : Math.max(0, capacity - c.stored),
         utilisation: capacity === null ? null : capacity === 0 ? 1 : c.stored / capacity,
+        snapshots: 0,
+        snapshotBytes: 0,
       };
     });
   }

@@ -23,10 +23,11 @@ import type {
   ExtendedAttributes,
   FileSystem,
   Lockable,
+  Snapshots,
   Versioned,
 } from "./api.ts";
 import { VolumeContext } from "./context.ts";
-import { VolumeWriter } from "./writer.ts";
+import { VolumeTrash } from "./trashing.ts";
 
 const PAGE = 512;
 
@@ -46,8 +47,8 @@ const PAGE = 512;
  * await Deno.remove(path);
  * ```
  */
-export class Volume extends VolumeWriter
-  implements FileSystem, Versioned, Lockable, ExtendedAttributes, ByNode, ChangeSource {
+export class Volume extends VolumeTrash
+  implements FileSystem, Versioned, Lockable, ExtendedAttributes, ByNode, ChangeSource, Snapshots {
   /** Advisory locks on paths (WebDAV locks), kept in the store. */
   readonly locks: Locks;
 

@@ -145,6 +145,9 @@ export abstract class VolumeWriter extends VolumeReader {
 
   /**
    * Removes a file, symlink or empty directory; a whole tree with `recursive`.
+   * With the volume's trash on (the default), a removed file or tree goes
+   * to the trash (`trash()`, `undelete()`); `permanent` deletes it at once.
+   * An empty directory removed on its own is not kept.
    *
    * @example
    * ```ts
@@ -162,8 +165,9 @@ export abstract class VolumeWriter extends VolumeReader {
       const r = t.resolve(path, false);
       if (!r.node) throw new NotFound("no such file or directory", path);
       if (!r.dir) throw new InvalidArgument("the volume root cannot be removed", path);
-      if (r.node.kind !== Kind.Dir) t.entries.unlink(r.dir, r.name!);
-      else if (options.recursive) t.entries.removeTree(r.dir, r.name!);
+      const keep = options.permanent ? false : undefined;
+      if (r.node.kind !== Kind.Dir) t.entries.unlink(r.dir, r.name!, { keep });
+      else if (options.recursive) t.entries.removeTree(r.dir, r.name!, { keep });
       else t.entries.rmdir(r.dir, r.name!);
     });
   }
