@@ -51,6 +51,12 @@ export {
 } from "./src/volume/api.ts";
 export { SnapshotView } from "./src/volume/snapshot_view.ts";
 export { TrashView } from "./src/volume/trashing.ts";
+export {
+  type LayerInfo,
+  type LayerSource,
+  Overlay,
+  type OverlayOptions,
+} from "./src/overlay/mod.ts";
 export { FileHandle, SeekMode } from "./src/volume/handle.ts";
 export { MAX_FILE_SIZE } from "./src/content/limits.ts";
 export { type Clock, ManualClock } from "./src/clock.ts";

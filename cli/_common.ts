@@ -10,11 +10,13 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   AlreadyExists,
   BadKey,
+  type ByNode,
   type Credential,
   type FileSystem,
   IsADirectory,
   NotADirectory,
   NotFound,
+  Overlay,
   PermissionDenied,
   QuotaExceeded,
   Store,
@@ -191,6 +193,32 @@ export function subcommand(args: Parsed, command: string): {
       if (rest.length > max) throw new UsageError(`unexpected argument ${rest[max]}`);
     },
   };
+}
+
+/** `--layer STORE` (repeatable): read-only layers under the volume (serve, mount, layers). */
+export const LAYER_OPTION = {
+  layer: { type: "string", multiple: true },
+} as const;
+
+/**
+ * The volume with the `--layer` stores under it (the first named is
+ * searched first), or the volume itself when none is named. Dispose of
+ * the result to close the layers' stores.
+ */
+export async function withLayers(
+  vol: Volume,
+  args: Parsed,
+): Promise<{ fs: FileSystem & ByNode; overlay: Overlay | null } & AsyncDisposable> {
+  const paths = (args.values.layer as string[] | undefined) ?? [];
+  if (paths.length === 0) return { fs: vol, overlay: null, [Symbol.asyncDispose]: async () => {} };
+  const overlay = await Overlay.open({ upper: vol });
+  try {
+    for (const [i, p] of paths.entries()) await overlay.addLayer(p, { priority: paths.length - i });
+  } catch (e) {
+    await overlay.close();
+    throw e;
+  }
+  return { fs: overlay, overlay, [Symbol.asyncDispose]: () => overlay.close() };
 }
 
 /** The `--snapshot NAME` option of the reading commands. */

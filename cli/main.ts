@@ -36,6 +36,7 @@ import { command as mount } from "./mount.ts";
 import { command as user } from "./user.ts";
 import { command as snapshot } from "./snapshot.ts";
 import { command as trash } from "./trash.ts";
+import { command as layers } from "./layers.ts";
 
 export const COMMANDS: Command[] = [
   init,
@@ -66,6 +67,7 @@ export const COMMANDS: Command[] = [
   key,
   serve,
   mount,
+  layers,
   user,
 ];
 

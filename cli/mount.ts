@@ -6,13 +6,21 @@
  */
 
 import { mount } from "../ffi/mod.ts";
-import { type Command, expectArgs, openStore, openVolume, UsageError } from "./_common.ts";
+import {
+  type Command,
+  expectArgs,
+  LAYER_OPTION,
+  openStore,
+  openVolume,
+  UsageError,
+  withLayers,
+} from "./_common.ts";
 
 export const command: Command = {
   name: "mount",
   summary: "mount a volume as a file system (FUSE)",
   usage: `trove mount MOUNTPOINT [--volume NAME] [--at DIR] [--read-only]
-            [--allow-other | --private] [--ttl SECONDS]
+            [--allow-other | --private] [--layer STORE]... [--ttl SECONDS]
 
 Mounts the volume (default "default") at MOUNTPOINT, an empty directory,
 until Ctrl-C or SIGTERM: then it unmounts, lets open files finish, commits
@@ -28,6 +36,8 @@ on a local file system; a mount by another user serves only that user.
 
 Options:
   --at DIR         mount this directory of the volume, not its root
+  --layer STORE    a read-only layer under the volume (repeat; the first named
+                   is searched first); the volume takes the changes
   --read-only      refuse every change (EROFS)
   --allow-other    let other users use the mount (the default for root;
                    others need user_allow_other in /etc/fuse.conf)
@@ -44,6 +54,7 @@ Examples:
     "allow-other": { type: "boolean" },
     private: { type: "boolean" },
     at: { type: "string" },
+    ...LAYER_OPTION,
     ttl: { type: "string" },
   },
   async run(args) {
@@ -58,7 +69,8 @@ Examples:
     }
     await using store = await openStore(args, { readOnly });
     const vol = await openVolume(store, args, { readOnly });
-    const m = await mount(vol, mountpoint, {
+    await using layered = await withLayers(vol, args);
+    const m = await mount(layered.fs, mountpoint, {
       readOnly,
       allowOther: args.values["allow-other"] ? true : args.values.private ? false : undefined,
       at: args.values.at as string | undefined,

@@ -90,6 +90,29 @@ export const chunksRoom: Room = {
     },
   ],
   removeVolume(db, volume) {
+    // Chunks other volumes still use (an overlay's copy-ups share them):
+    // hand each to one of them, repointing to its own copy where it has one.
+    const heirs = db.all<{ id: number; heir: number; own: number | null }>(
+      `SELECT x.id, x.heir, (SELECT h.id FROM chunks h WHERE h.volume = x.heir AND h.hash = x.hash) AS own
+       FROM (SELECT c.id, c.hash, MIN(n.volume) AS heir
+         FROM chunks c JOIN extents e ON e.chunk = c.id JOIN versions v ON v.id = e.version
+           JOIN nodes n ON n.id = v.node
+         WHERE c.volume = ? AND n.volume != ? GROUP BY c.id) x`,
+      volume,
+      volume,
+    );
+    for (const h of heirs) {
+      if (h.own !== null) {
+        db.run("UPDATE extents SET chunk = ? WHERE chunk = ?", h.own, h.id);
+      } else {
+        db.run("UPDATE chunks SET volume = ? WHERE id = ?", h.heir, h.id);
+        db.run(
+          "UPDATE volumes SET stored_bytes = stored_bytes + (SELECT stored FROM chunks WHERE id = ?) WHERE id = ?",
+          h.id,
+          h.heir,
+        );
+      }
+    }
     db.run("DELETE FROM chunks WHERE volume = ?", volume);
   },
 };

@@ -56,6 +56,7 @@ function extents(db: Db): Finding[] {
        JOIN nodes n ON n.id = v.node JOIN chunks c ON c.id = e.chunk
        WHERE c.volume != n.volume
          AND c.volume != IFNULL((SELECT of FROM snapshots WHERE volume = n.volume), -1)
+         AND NOT (c.codec & 2 = 0 AND (SELECT crypto FROM volumes WHERE id = n.volume) IS NULL)
        LIMIT 100`,
     ).map((r) => ({
       code: "foreign-chunk",
@@ -75,7 +76,7 @@ const invariants: Invariant[] = [
   },
   {
     rule:
-      "every extent references an existing chunk of the same volume (a snapshot's: of the volume it froze), inside its version",
+      "every extent references an existing chunk, inside its version; a chunk of another volume only from a snapshot of it, or unsealed from an unencrypted volume (an overlay's copy-up)",
     find: ({ db }) => extents(db),
   },
 ];

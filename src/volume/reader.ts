@@ -14,7 +14,6 @@ import {
   InvalidArgument,
   IsADirectory,
   NotADirectory,
-  NotFound,
   withPath,
 } from "../errors.ts";
 import { Kind } from "../tree/nodes.ts";
@@ -31,7 +30,7 @@ import type {
 import { openMode, type VolumeContext } from "./context.ts";
 import type { FileHandle } from "./handle.ts";
 import { NodeApi } from "./nodes.ts";
-import { glob, walk } from "./walk.ts";
+import { existsIn, glob, walk } from "./walk.ts";
 
 const decoder = new TextDecoder();
 const PAGE = 512;
@@ -175,19 +174,11 @@ export abstract class VolumeReader {
    * assert(!(await vol.exists("/nope")));
    * ```
    */
-  async exists(
+  exists(
     path: string,
     options: { isFile?: boolean; isDirectory?: boolean } = {},
   ): Promise<boolean> {
-    try {
-      const info = await this.stat(path);
-      if (options.isFile && !info.isFile) return false;
-      if (options.isDirectory && !info.isDirectory) return false;
-      return true;
-    } catch (e) {
-      if (e instanceof NotFound || e instanceof NotADirectory) return false;
-      throw e;
-    }
+    return existsIn(this, path, options);
   }
 
   /**

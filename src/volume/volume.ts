@@ -9,9 +9,9 @@
  */
 
 import type { ChunkCodec } from "../chunks/codec.ts";
-import { listVersions, restoreVersion, setKeep } from "../content/versions.ts";
+import { copyVersion, listVersions, restoreVersion, setKeep } from "../content/versions.ts";
 import type { Core } from "../core/core.ts";
-import { InvalidArgument, IsADirectory } from "../errors.ts";
+import { AlreadyExists, InvalidArgument, IsADirectory } from "../errors.ts";
 import { type ChangeRecord, readChanges } from "../feed/feed.ts";
 import { Locks } from "../locks/locks.ts";
 import { Kind } from "../tree/nodes.ts";
@@ -157,5 +157,64 @@ export class Volume extends VolumeTrash
       if (page.length < PAGE) return;
       since = page[page.length - 1].seq;
     }
+  }
+
+  /**
+   * The path of the store file this volume lives in.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * assert((await store.volume()).storePath === ":memory:");
+   * ```
+   */
+  get storePath(): string {
+    return this.ctx.core.db.path;
+  }
+
+  /**
+   * Makes file `path` of `other` a new file at the same path of this
+   * volume sharing its chunks (no content byte copied), when both are
+   * unencrypted volumes of one store with one chunk size; false when they
+   * are not (copy the bytes instead). The overlay's copy-up.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const base = await store.createVolume("base");
+   * await base.writeTextFile("/f", "shared");
+   * const vol = await store.volume();
+   * assert(await vol.shareFileFrom(base, "/f"));
+   * assert((await vol.readTextFile("/f")) === "shared");
+   * ```
+   */
+  async shareFileFrom(other: FileSystem, path: string): Promise<boolean> {
+    if (!(other instanceof Volume)) return false;
+    const mine = this.ctx;
+    const theirs = other.ctx;
+    if (mine.core !== theirs.core || mine.tree.vol.crypto !== null) return false;
+    if (theirs.tree.vol.crypto !== null || theirs.tree.vol.chunkSize !== mine.tree.vol.chunkSize) {
+      return false;
+    }
+    return await mine.write((t) => {
+      const src = theirs.tree.existing(path, false);
+      if (src.kind !== Kind.File) throw new IsADirectory("not a regular file", path);
+      const r = t.resolve(path, false);
+      if (r.node || !r.dir) throw new AlreadyExists("file exists", path);
+      const id = t.entries.create(r.dir, r.name!, {
+        kind: Kind.File,
+        mode: src.mode,
+        uid: src.uid,
+        gid: src.gid,
+      });
+      if (src.version !== null) {
+        copyVersion(t, id, { version: src.version, size: src.size, mtime: src.mtime });
+      }
+      return true;
+    });
   }
 }

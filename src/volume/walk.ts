@@ -11,6 +11,36 @@ import type { DirEntry, WalkEntry, WalkOptions } from "../types.ts";
 import type { FileSystem } from "./api.ts";
 import { globBase, globToRegExp, isLiteralGlob } from "./glob.ts";
 
+/**
+ * `exists` over any file system's `stat`: false for a missing path (or one
+ * through a non-directory), and when it is not of the kind asked for.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Store } from "../../mod.ts";
+ * import { existsIn } from "./walk.ts";
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vol = await store.volume();
+ * assert(await existsIn(vol, "/", { isDirectory: true }) && !(await existsIn(vol, "/x")));
+ * ```
+ */
+export async function existsIn(
+  fs: Pick<FileSystem, "stat">,
+  path: string,
+  options: { isFile?: boolean; isDirectory?: boolean } = {},
+): Promise<boolean> {
+  try {
+    const info = await fs.stat(path);
+    if (options.isFile && !info.isFile) return false;
+    if (options.isDirectory && !info.isDirectory) return false;
+    return true;
+  } catch (e) {
+    if (e instanceof NotFound || e instanceof NotADirectory) return false;
+    throw e;
+  }
+}
+
 /** The read calls a walk needs. */
 export type Walkable = Pick<FileSystem, "stat" | "lstat" | "readDir" | "exists">;
 
