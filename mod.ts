@@ -58,11 +58,17 @@ export {
   type OverlayOptions,
 } from "./src/overlay/mod.ts";
 export { FileHandle, SeekMode } from "./src/volume/handle.ts";
+export type { FileById, FlatFiles } from "./src/volume/by_id.ts";
 export { MAX_FILE_SIZE } from "./src/content/limits.ts";
 export { type Clock, ManualClock } from "./src/clock.ts";
 export type { ChangeKind, ChangeRecord } from "./src/feed/feed.ts";
 export type { ChunkBackend } from "./src/chunks/api.ts";
-export { generateKeyFile } from "./src/crypto/keys.ts";
+export { generateKey, generateKeyFile } from "./src/crypto/keys.ts";
+export { type KvItemInfo, type KvRange, KvStore, type KvValue } from "./src/kv/kv.ts";
+export { MAX_KEY_BYTES } from "./src/kv/keys.ts";
+export { PersistentMap, type PersistentMapOptions } from "./src/kv/persistent_map.ts";
+export type { KvOptions, KvSummary } from "./src/store/store_kv.ts";
+export type { Emulation, OpCounters, Stats } from "./src/core/stats.ts";
 export { globToRegExp } from "./src/volume/glob.ts";
 export { joinPath, normalizePath } from "./src/paths.ts";
 export { pack, type PackOptions, unpack, type UnpackOptions } from "./src/transfer/pack.ts";

@@ -6,8 +6,8 @@
  *   deno task bench            full sizes (1 GiB files, 10 GiB stream, ~256 MiB tree,
  *                              WebDAV beside Apache mod_dav when installed)
  *   deno task bench --quick    small sizes, for a smoke run
- *   deno task bench --only=seq-random,tree   (also: seq-text, seq-enc, small, layers, dav,
- *                                             mount, stream)
+ *   deno task bench --only=seq-random,tree   (also: seq-text, seq-enc, small, layers, kv,
+ *                                             dav, mount, stream)
  *
  * Results are also written to `.bench/results.jsonl`.
  */
@@ -90,6 +90,7 @@ if (want("tree")) {
   else console.error("note: borg is not installed; its tree figures are left out");
 }
 if (want("layers")) await scenario("layers.ts", [quick ? "2000" : "10000"]);
+if (want("kv")) await scenario("kv.ts", quick ? ["2000", "64"] : ["10000", "1024"]);
 if (want("dav")) await scenario("dav.ts", quick ? ["--quick"] : []);
 if (want("mount")) await scenario("mount.ts", quick ? ["--quick"] : []);
 if (want("stream")) await scenario("engine.ts", ["stream", quick ? "1024" : "10240"]);

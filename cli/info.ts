@@ -43,12 +43,19 @@ const percent = (part: number, whole: number) =>
   whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : "0%";
 
 /** Prints volume infos as a report, or as JSON with the store's figures. */
-export function printInfo(args: Parsed, store: Store, infos: VolumeInfo[]): void {
+export async function printInfo(args: Parsed, store: Store, infos: VolumeInfo[]): Promise<void> {
   const file = fileBytes(store.path);
   const disk = diskFree(store.path);
+  const kvStores = await store.kvStores();
   if (args.values.json) {
     const one = infos.length === 1 && !args.values.all;
-    const storeInfo = { path: store.path, fileBytes: file, diskFreeBytes: disk };
+    const storeInfo = {
+      path: store.path,
+      fileBytes: file,
+      diskFreeBytes: disk,
+      kvStores,
+      backendStats: store.backendStats(),
+    };
     return printJson(
       one ? { ...infos[0], store: storeInfo } : { store: storeInfo, volumes: infos },
     );
@@ -78,6 +85,13 @@ export function printInfo(args: Parsed, store: Store, infos: VolumeInfo[]): void
         )
       }`,
       `  utilisation    ${i.utilisation === null ? "-" : `${(i.utilisation * 100).toFixed(1)}%`}`,
+    );
+  }
+  for (const k of kvStores) {
+    lines.push(
+      `kv ${k.name}: ${k.keys.toLocaleString("en-US")} keys, ${human(k.storedBytes)} stored${
+        k.encrypted ? ", encrypted" : ""
+      }`,
     );
   }
   lines.push(`store ${store.path}: ${human(file)} on disk`);
@@ -115,6 +129,6 @@ Examples:
     } else {
       infos.push(await (await openVolume(store, args, { readOnly: true })).info());
     }
-    printInfo(args, store, infos);
+    await printInfo(args, store, infos);
   },
 };

@@ -37,6 +37,8 @@ import { command as user } from "./user.ts";
 import { command as snapshot } from "./snapshot.ts";
 import { command as trash } from "./trash.ts";
 import { command as layers } from "./layers.ts";
+import { command as kv } from "./kv.ts";
+import { read, remove as deleteById, write } from "./ids.ts";
 
 export const COMMANDS: Command[] = [
   init,
@@ -68,6 +70,10 @@ export const COMMANDS: Command[] = [
   serve,
   mount,
   layers,
+  kv,
+  write,
+  read,
+  deleteById,
   user,
 ];
 

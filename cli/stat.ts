@@ -13,23 +13,34 @@ import {
   printJson,
   volPath,
 } from "./_common.ts";
+import { pathOfId } from "./ids.ts";
 
 export const command: Command = {
   name: "stat",
   summary: "show metadata of files and directories",
   usage: `trove stat [-L] PATH...
+       trove stat --id ID
 
 Options:
   -L, --dereference   follow a final symlink
+  --id ID             the file with this id (see "trove write"), wherever it is
   --json              the full record: exact sizes, ns times, digest, version
 
 Examples:
   trove stat /docs/plan.md
-  trove stat --json /photos`,
-  options: { dereference: { type: "boolean", short: "L" } },
+  trove stat --json /photos
+  trove stat --id 3f0c…`,
+  options: { dereference: { type: "boolean", short: "L" }, id: { type: "string" } },
   async run(args) {
-    const paths = expectArgs(args, 1, Infinity, "a PATH").map(volPath);
+    const id = args.values.id as string | undefined;
+    const named = expectArgs(
+      args,
+      id === undefined ? 1 : 0,
+      id === undefined ? Infinity : 0,
+      "a PATH",
+    );
     await using s = await openSession(args);
+    const paths = id === undefined ? named.map(volPath) : [await pathOfId(s, id)];
     const records = [];
     for (const p of paths) {
       const { info, xattrs } = await s.vol.statPlus(p, { follow: !!args.values.dereference });
@@ -58,6 +69,7 @@ Examples:
         `Access: (${(info.mode & 0o7777).toString(8).padStart(4, "0")}/${
           modeString(info.mode, type)
         })  Uid: ${info.uid}  Gid: ${info.gid}  Inode: ${info.ino}  Volume: ${info.dev}`,
+        `    Id: ${info.id}`,
         `Modify: ${info.mtime.toISOString()}`,
         `Change: ${info.ctime.toISOString()}`,
         `Access: ${info.atime.toISOString()}`,

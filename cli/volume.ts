@@ -101,7 +101,7 @@ Examples:
         want(1, "a NAME");
         await using store = await openStore(args, { readOnly: true });
         const vol = await openVolume(store, args, { name: rest[0], readOnly: true });
-        return printInfo(args, store, [await vol.info()]);
+        return await printInfo(args, store, [await vol.info()]);
       }
       case "set": {
         want(1, "a NAME");

@@ -94,6 +94,14 @@ export async function adminApi(
       const vol = opts.volumes.get(name) ?? await store.volume(name);
       return json(200, await vol.info());
     }
+    if (rest === "/kv" && req.method === "GET") return json(200, await store.kvStores());
+    if (rest === "/stats" && req.method === "GET") {
+      const volumes: Record<string, unknown> = {};
+      for (const [name, fs] of opts.volumes) {
+        if ("stats" in fs && typeof fs.stats === "function") volumes[name] = fs.stats();
+      }
+      return json(200, { volumes, backend: store.backendStats() });
+    }
     if (rest === "/checkpoint" && req.method === "POST") {
       return json(200, { complete: await store.checkpoint() });
     }

@@ -352,6 +352,7 @@ async function volumeList(ctx: Ctx, q: Request, depth: number): Promise<Response
     gid: 0,
     nlink: 2,
     ino,
+    id: "00000000-0000-4000-8000-000000000000",
     dev: 0,
     blksize: 4096,
     blocks: 0,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Stats } from "./core/stats.ts";
 /** What `stat`, `lstat` and `FileHandle.stat` return; like `Deno.FileInfo`. */
 export interface FileInfo {
   isFile: boolean;
@@ -35,6 +36,11 @@ export interface FileInfo {
   nlink: number;
   /** The node id: stable for the life of the node, unique in the store. */
   ino: number;
+  /**
+   * The file's stable id, a UUID: kept across renames, unique in the store
+   * (a snapshot's copy shows its original's); `Volume.byId` finds it.
+   */
+  id: string;
   /** The volume's id. */
   dev: number;
   blksize: number;
@@ -151,6 +157,12 @@ export interface WriteFileOptions {
   createNew?: boolean;
   mode?: number;
   signal?: AbortSignal;
+  /**
+   * The file id (a UUID) a new file gets; `AlreadyExists` when a file of
+   * the store has it. Writing an existing file with another id is
+   * `InvalidArgument`.
+   */
+  id?: string;
 }
 
 /** Options of `mkdir`; like `Deno.MkdirOptions`. */
@@ -379,4 +391,6 @@ export interface VolumeInfo {
   snapshots: number;
   /** Stored bytes that only snapshots hold (no live version refers to them). */
   snapshotBytes: number;
+  /** Operation statistics of the volume in this process (see `Volume.stats`). */
+  stats: Stats;
 }

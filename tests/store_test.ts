@@ -175,6 +175,8 @@ Deno.test("a store at an older format version migrates forward on a writable ope
   const db = new DatabaseSync(t.path);
   db.exec(`DROP TABLE key_slots; DROP TABLE locks; DROP TABLE lock_scope; DROP TABLE users;
     ALTER TABLE versions DROP COLUMN digest; ALTER TABLE nodes DROP COLUMN rdev;
+    DROP INDEX nodes_uuid; ALTER TABLE nodes DROP COLUMN uuid;
+    DROP TABLE kv_extents; DROP TABLE kv_items; DROP TABLE kv_stores;
     PRAGMA user_version = 1;`);
   db.close();
   await assertRejects(() => Store.open(t.path, { readOnly: true }), ReadOnly, "needs upgrading");

@@ -82,7 +82,11 @@ function sqliteIntegrity(core: Core, full: boolean): Finding[] {
 export function check(core: Core, host: CheckHost, options: CheckOptions = {}): CheckReport {
   const db = core.db;
   const findings = sqliteIntegrity(core, !!options.verify);
-  const ctx = { db, openNodes: core.openNodes() };
+  const ctx = {
+    db,
+    openNodes: core.openNodes(),
+    chunkRefs: host.rooms.flatMap((r) => r.chunkRefs ? [r.chunkRefs] : []),
+  };
   db.read(() => {
     for (const room of host.rooms) {
       for (const invariant of room.invariants ?? []) findings.push(...invariant.find(ctx));

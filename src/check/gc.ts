@@ -23,6 +23,8 @@ export interface GcReport {
   fileBytesFreed: number;
   /** Trash entries purged, past their volume's retention. */
   trashPurged?: number;
+  /** KV values a crashed writer left half staged, dropped. */
+  kvStagingDropped?: number;
 }
 
 /**

@@ -30,7 +30,8 @@ export interface PoolTarget {
 /**
  * Stores an encoded chunk unless the volume already holds one with its id.
  * Returns the chunk's row id and the stored bytes this added (0 when it was
- * already there). An encoding that stopped at the id (`known`) is redone
+ * already there). `refs` references are taken on it at once, for a caller
+ * that adds its reference rows without a counting trigger (the KV room). An encoding that stopped at the id (`known`) is redone
  * with `reencode` if the chunk has gone meanwhile. Call inside a
  * transaction that also adds the extent referring to it, or the chunk is
  * collected as garbage.
@@ -39,6 +40,7 @@ export function putChunk(
   to: PoolTarget,
   enc: EncodedChunk,
   reencode?: () => EncodedChunk,
+  refs = 0,
 ): { id: number; added: number } {
   const { db, backend, volume } = to;
   const found = db.get<{ id: number }>(
@@ -46,14 +48,18 @@ export function putChunk(
     volume,
     enc.hash,
   );
-  if (found) return { id: found.id, added: 0 };
+  if (found) {
+    if (refs) db.run("UPDATE chunks SET refs = refs + ? WHERE id = ?", refs, found.id);
+    return { id: found.id, added: 0 };
+  }
   if (enc.known) {
     if (!reencode) throw new Corrupt("a chunk vanished between encoding and storing it");
     enc = reencode();
   }
   const inline = enc.data.length <= backend.inlineBytes;
   const { lastId } = db.run(
-    "INSERT INTO chunks(volume, hash, size, stored, codec, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    `INSERT INTO chunks(volume, hash, size, stored, codec, crc, data, refs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     volume,
     enc.hash,
     enc.size,
@@ -61,6 +67,14 @@ export function putChunk(
     enc.codec,
     enc.crc,
     inline ? enc.data : null,
+    refs,
+  );
+  // The volume's stored bytes follow in code, not by trigger: a trigger
+  // costs more than the insert itself.
+  db.run(
+    "UPDATE volumes SET stored_bytes = stored_bytes + ? WHERE id = ?",
+    enc.data.length,
+    volume,
   );
   if (!inline) backend.put(lastId, enc.data);
   return { id: lastId, added: enc.data.length };

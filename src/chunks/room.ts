@@ -13,9 +13,10 @@ import { STRAY_DATA } from "./sqlite_backend.ts";
 /** Chunk ids per query when walking the whole pool. */
 const PAGE = 1000;
 
-function refcounts(db: Db): Finding[] {
+function refcounts(db: Db, refs: readonly string[]): Finding[] {
+  const all = refs.join(" UNION ALL ");
   return db.all<{ id: number; refs: number; n: number }>(
-    `WITH u AS (SELECT chunk, COUNT(*) AS n FROM extents GROUP BY chunk)
+    `WITH u AS (SELECT chunk, COUNT(*) AS n FROM (${all}) GROUP BY chunk)
      SELECT c.id, c.refs, IFNULL(u.n, 0) AS n FROM chunks c LEFT JOIN u ON u.chunk = c.id
      WHERE c.refs != IFNULL(u.n, 0)`,
   ).map((r) => ({
@@ -73,11 +74,15 @@ export const chunksRoom: Room = {
       UPDATE volumes SET stored_bytes = stored_bytes - OLD.stored WHERE id = OLD.volume;
     END;
     `,
+    // `putChunk` adds a new chunk's stored bytes to its volume itself.
+    7: `
+    DROP TRIGGER IF EXISTS chunk_in;
+    `,
   },
   invariants: [
     {
-      rule: "chunks.refs equals the extents that reference the chunk",
-      find: ({ db }) => refcounts(db),
+      rule: "chunks.refs equals the references rooms hold on the chunk (extents, KV extents)",
+      find: ({ db, chunkRefs }) => refcounts(db, chunkRefs),
     },
     {
       rule: "every chunk has its stored bytes, inline or in the backend",
@@ -89,6 +94,7 @@ export const chunksRoom: Room = {
       find: ({ db }) => storedBytes(db),
     },
   ],
+  chunkRefs: "SELECT chunk FROM extents",
   removeVolume(db, volume) {
     // Chunks other volumes still use (an overlay's copy-ups share them):
     // hand each to one of them, repointing to its own copy where it has one.

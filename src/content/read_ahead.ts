@@ -46,7 +46,8 @@ export async function fetchChunks(at: FetchTarget, want: Wanted): Promise<void> 
   for (const [idx, id] of want.ids) {
     if (cache.has(id) || cache.loading.has(id)) continue;
     const lone = want.first === want.last && idx === want.first;
-    if (lone || core.pool.saturated(LOAD_DEPTH)) {
+    // An emulated slow backend is only in this thread's path.
+    if (lone || core.emulation || core.pool.saturated(LOAD_DEPTH)) {
       mine.push(id);
       continue;
     }

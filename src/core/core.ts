@@ -21,6 +21,7 @@ import type { Db } from "../db/db.ts";
 import { ChangeFeed } from "../feed/feed.ts";
 import { DiskReserve } from "./disk.ts";
 import { Session } from "./sessions.ts";
+import { emulatedBackend, type Emulation, emulationFrom, OpStats } from "./stats.ts";
 
 /** Tunables of an open store. */
 export interface CoreOptions {
@@ -45,6 +46,11 @@ export interface CoreOptions {
   diskReserveBytes?: number;
   /** The clock expiries read (locks, sessions); default the system's. */
   clock?: Clock;
+  /**
+   * A slow remote to emulate in KV calls and chunk backend calls; by
+   * default `TROVE_LATENCY` (µs) and `TROVE_BANDWIDTH` (bit/s).
+   */
+  emulate?: Emulation;
 }
 
 /** Something open in the store that must commit and close with it. */
@@ -57,6 +63,12 @@ export interface Closable {
 export class Core {
   readonly db: Db;
   readonly backend: ChunkBackend;
+  /** The emulated slow remote, or null. */
+  readonly emulation: Emulation | null;
+  /** Calls of the chunk backend. */
+  readonly backendStats: OpStats;
+  /** Operation counters per volume id, shared by every object of the volume. */
+  readonly #volumeStats = new Map<number, OpStats>();
   readonly pool: CodecPool;
   readonly cache: ChunkCache;
   readonly buffers: BufferPool = new BufferPool();
@@ -80,7 +92,9 @@ export class Core {
   constructor(db: Db, options: CoreOptions = {}) {
     this.db = db;
     this.clock = options.clock ?? systemClock;
-    this.backend = new SqliteChunkBackend(db);
+    this.emulation = emulationFrom(options.emulate);
+    this.backendStats = new OpStats(this.emulation);
+    this.backend = emulatedBackend(new SqliteChunkBackend(db), this.backendStats);
     this.pool = new CodecPool(options.workers);
     this.cache = new ChunkCache(options.chunkCacheBytes ?? 16 << 20);
     this.checkpointer = new Checkpointer(db);
@@ -95,6 +109,13 @@ export class Core {
     }
     this.verifyReads = options.verifyReads ?? false;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 60_000;
+  }
+
+  /** The operation counters of volume (or KV store) `id`. */
+  statsOf(id: number): OpStats {
+    let s = this.#volumeStats.get(id);
+    if (!s) this.#volumeStats.set(id, s = new OpStats(this.emulation));
+    return s;
   }
 
   /** Ids of every node this process has open. */

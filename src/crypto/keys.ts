@@ -78,7 +78,7 @@ async function keyFileBytes(keyFile: Uint8Array | string): Promise<Uint8Array> {
  * ```
  */
 export async function generateKeyFile(path: string): Promise<void> {
-  const key = crypto.getRandomValues(new Uint8Array(32));
+  const key = generateKey();
   try {
     await Deno.writeFile(path, key, { createNew: true, mode: 0o600 });
   } catch (e) {
@@ -87,6 +87,25 @@ export async function generateKeyFile(path: string): Promise<void> {
     }
     throw e;
   }
+}
+
+/**
+ * 32 random bytes from the system's secure generator: a key for the
+ * `keyFile` option of volumes and KV stores (bsfs's `generate_master_key`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateKey, Store } from "../../mod.ts";
+ * const key = generateKey();
+ * assert(key.length === 32);
+ * await using store = await Store.open(":memory:", { create: true });
+ * const vault = await store.createVolume("vault", { keyFile: key });
+ * await vault.writeTextFile("/secret", "sealed");
+ * ```
+ */
+export function generateKey(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(32));
 }
 
 /** One key slot as stored. */

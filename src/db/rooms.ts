@@ -24,6 +24,8 @@ export interface CheckContext {
   db: Db;
   /** Nodes this process holds open (they may have no links yet). */
   openNodes: ReadonlySet<number>;
+  /** Every room's query of the chunk ids its rows reference (see `Room.chunkRefs`). */
+  chunkRefs: readonly string[];
 }
 
 /** A rule of the on-disk format that `check` verifies. */
@@ -43,6 +45,12 @@ export interface Room {
    */
   readonly migrations?: Readonly<Record<number, string>>;
   readonly invariants?: readonly Invariant[];
+  /**
+   * A query (`SELECT chunk FROM …`) of the chunks the room's rows hold a
+   * reference on, one row per reference: the pool's reference counts must
+   * equal them all.
+   */
+  readonly chunkRefs?: string;
   /** Deletes the room's rows of volume `volume` (inside the removal's transaction). */
   removeVolume?(db: Db, volume: number): void;
   /**

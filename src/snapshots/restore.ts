@@ -14,6 +14,7 @@
 import { copyVersion } from "../content/versions.ts";
 import { hex, Kind, type NodeRow } from "../tree/nodes.ts";
 import type { Tree } from "../tree/tree.ts";
+import { uuidFree } from "../tree/entries.ts";
 import type { RestoreReport, SnapshotChange } from "../types.ts";
 
 const PAGE = 512;
@@ -76,6 +77,8 @@ class Restorer {
       gid: s.gid,
       rdev: s.rdev,
       target,
+      // A file restored after its deletion gets its id back.
+      id: uuidFree(live.db, s.uuid) ? s.uuid : undefined,
     });
     if (s.kind === Kind.File && s.version !== null) {
       copyVersion(live, id, { version: s.version, size: s.size, mtime: s.mtime });

@@ -99,9 +99,9 @@ function reachable(db: Db, root: number): void {
 function copyRows(db: Db, to: number, off: number, voff: number): void {
   db.run(
     `INSERT INTO nodes(id, volume, kind, mode, uid, gid, nlink, size, atime, mtime, ctime, btime,
-       version, target, keep, rdev)
+       version, target, keep, rdev, uuid)
      SELECT n.id + ?1, ?2, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime, n.mtime,
-       n.ctime, n.btime, n.version + ?3, n.target, n.keep, n.rdev
+       n.ctime, n.btime, n.version + ?3, n.target, n.keep, n.rdev, n.uuid
      FROM nodes n JOIN temp.snap_nodes s ON s.id = n.id`,
     off,
     to,

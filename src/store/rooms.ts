@@ -11,6 +11,7 @@ import { contentRoom } from "../content/room.ts";
 import { chunksRoom } from "../chunks/room.ts";
 import { sessionsRoom } from "../core/sessions.ts";
 import { keysRoom } from "../crypto/keys.ts";
+import { kvRoom } from "../kv/room.ts";
 import type { Room } from "../db/rooms.ts";
 import { composeMigrations } from "../db/schema.ts";
 import { feedRoom } from "../feed/room.ts";
@@ -24,6 +25,7 @@ export const ROOMS: readonly Room[] = [
   sessionsRoom,
   treeRoom,
   contentRoom,
+  kvRoom,
   chunksRoom,
   keysRoom,
   locksRoom,

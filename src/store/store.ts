@@ -17,7 +17,9 @@ import { AlreadyExists, Busy, fromSqliteError } from "../errors.ts";
 import { Tree } from "../tree/tree.ts";
 import type { VolumeOptions } from "../types.ts";
 import { MIGRATIONS, ROOMS } from "./rooms.ts";
-import { StoreVolumes } from "./store_volumes.ts";
+import { StoreKv } from "./store_kv.ts";
+import type { Stats } from "../core/stats.ts";
+import { reapStaging } from "../kv/items.ts";
 import { Users } from "./users.ts";
 import { expireTrash, trashSettings } from "../trash/trash.ts";
 import { checkVolumeOptions, insertVolume, toRecord, volumeById, volumeRows } from "./volumes.ts";
@@ -49,7 +51,7 @@ export interface StoreOptions extends CoreOptions, Omit<DbOptions, "create" | "m
  * await Deno.remove(path);
  * ```
  */
-export class Store extends StoreVolumes implements AsyncDisposable {
+export class Store extends StoreKv implements AsyncDisposable {
   #closing?: Promise<void>;
   /** Users of the front ends that authenticate (the WebDAV server). */
   readonly users: Users;
@@ -203,11 +205,12 @@ export class Store extends StoreVolumes implements AsyncDisposable {
   async gc(options: { sessionTimeoutMs?: number } = {}): Promise<GcReport> {
     await this.enter(true);
     const trashPurged = this.#expireTrash();
+    const timeout = options.sessionTimeoutMs ?? this.core.sessionTimeoutMs;
+    const kvStagingDropped = this.core.db.tx(() =>
+      reapStaging(this.core.db, this.core.clock.now(), timeout)
+    );
     await this.core.checkpointer.full();
-    return {
-      ...gc(this.core, options.sessionTimeoutMs ?? this.core.sessionTimeoutMs),
-      trashPurged,
-    };
+    return { ...gc(this.core, timeout), trashPurged, kvStagingDropped };
   }
 
   /** Purges trash entries past their volume's retention (by node: no key needed). */
@@ -223,6 +226,24 @@ export class Store extends StoreVolumes implements AsyncDisposable {
       }
       return n;
     });
+  }
+
+  /**
+   * Calls of the chunk backend in this process — gets, puts, deletes, with
+   * times and bytes — the seam a slow remote (`TROVE_LATENCY`,
+   * `TROVE_BANDWIDTH`, the `emulate` option) slows.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true, emulate: { latencyUs: 100 } });
+   * await (await store.volume()).writeFile("/big", new Uint8Array(64 << 10).fill(7));
+   * assert(store.backendStats().ops.put.calls >= 1);
+   * ```
+   */
+  backendStats(): Stats {
+    return this.core.backendStats.snapshot();
   }
 
   /**

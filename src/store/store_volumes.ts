@@ -53,7 +53,8 @@ import {
 
 let codecSerial = 0;
 
-function credentialOf(
+/** The credential among options, or null; both at once is `InvalidArgument`. */
+export function credentialOf(
   o: { passphrase?: string; keyFile?: Uint8Array | string },
 ): Credential | null {
   if (o.passphrase !== undefined && o.keyFile !== undefined) {
@@ -65,7 +66,7 @@ function credentialOf(
 }
 
 /** A new encrypted volume's key material: its settings, first slot and subkeys. */
-async function newKeys(
+export async function newKeys(
   credential: Credential,
   options: CreateVolumeOptions,
 ): Promise<{ config: CryptoConfig; slot: Omit<SlotRecord, "id">; keys: Subkeys }> {

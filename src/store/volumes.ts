@@ -126,7 +126,8 @@ export function cryptoConfig(r: VolumeRow): CryptoConfig & { uidBytes: Uint8Arra
 /** The row of volume `name`; `NotFound` if there is none. */
 export function volumeRow(db: Db, name: string): VolumeRow {
   const r = db.get<VolumeRow>(
-    "SELECT * FROM volumes WHERE name = ? AND id NOT IN (SELECT volume FROM snapshots)",
+    `SELECT * FROM volumes WHERE name = ? AND id NOT IN (SELECT volume FROM snapshots)
+     AND id NOT IN (SELECT volume FROM kv_stores)`,
     name,
   );
   if (!r) throw new NotFound("no such volume", name);
@@ -141,7 +142,8 @@ export function volumeById(db: Db, id: number): VolumeRow | undefined {
 /** Every volume's row, by name (a snapshot's own row is no volume). */
 export function volumeRows(db: Db): VolumeRow[] {
   return db.all<VolumeRow>(
-    "SELECT * FROM volumes WHERE id NOT IN (SELECT volume FROM snapshots) ORDER BY name",
+    `SELECT * FROM volumes WHERE id NOT IN (SELECT volume FROM snapshots)
+     AND id NOT IN (SELECT volume FROM kv_stores) ORDER BY name`,
   );
 }
 

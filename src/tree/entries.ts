@@ -138,9 +138,10 @@ export class Entries {
       throw new InvalidArgument(`invalid device number ${node.rdev}`);
     }
     const db = this.#t.db;
+    const uuid = node.id === undefined ? crypto.randomUUID() : freeUuid(db, node.id);
     const { lastId } = db.run(
       `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, size, atime, mtime, ctime, btime,
-         rdev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         rdev, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       this.#t.vol.id,
       kind,
       mode,
@@ -153,6 +154,7 @@ export class Entries {
       now,
       now,
       rdev,
+      uuid,
     );
     if (kind === Kind.Symlink) {
       db.run(
@@ -383,12 +385,36 @@ export class Entries {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `id` in canonical form; `InvalidArgument` unless it is a UUID. */
+export function checkUuid(id: string): string {
+  const u = typeof id === "string" ? id.toLowerCase() : "";
+  if (!UUID.test(u)) throw new InvalidArgument("a file id must be a UUID", String(id));
+  return u;
+}
+
+/** True when no live node of the store has id `uuid` (snapshots' copies aside). */
+export function uuidFree(db: Tree["db"], uuid: string): boolean {
+  return db.get(
+    "SELECT 1 FROM nodes WHERE uuid = ? AND volume NOT IN (SELECT volume FROM snapshots)",
+    uuid,
+  ) === undefined;
+}
+
+/** `id` when no live node of the store has it yet; else `AlreadyExists`. */
+function freeUuid(db: Tree["db"], id: string): string {
+  const u = checkUuid(id);
+  if (!uuidFree(db, u)) throw new AlreadyExists("a file with this id exists", u);
+  return u;
+}
+
 /** Creates volume `volume`'s root directory; returns its node id. */
 export function insertRoot(db: Tree["db"], volume: number): number {
   const now = nowNs();
   return db.run(
-    `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, atime, mtime, ctime, btime)
-     VALUES (?, ${Kind.Dir}, ${0o755}, 0, 0, 2, ?, ?, ?, ?)`,
+    `INSERT INTO nodes(volume, kind, mode, uid, gid, nlink, atime, mtime, ctime, btime, uuid)
+     VALUES (?, ${Kind.Dir}, ${0o755}, 0, 0, 2, ?, ?, ?, ?, '${crypto.randomUUID()}')`,
     volume,
     now,
     now,

@@ -47,6 +47,8 @@ export interface NodeRow {
   keep: number | null;
   /** A device's number (`st_rdev`); 0 for every other kind. */
   rdev: number;
+  /** The node's stable id (a UUID). */
+  uuid: string;
 }
 
 /** A volume's settings as stored in `volumes`. */
@@ -71,11 +73,13 @@ export interface CreateOptions {
   target?: string;
   /** A device's number (`st_rdev`). */
   rdev?: number;
+  /** The node's stable id (a UUID); a new random one when absent. */
+  id?: string;
 }
 
 /** Columns of {@linkcode NodeRow}, over `nodes n LEFT JOIN versions v`. */
 export const NODE_COLS = `n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime,
-  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep, n.rdev`;
+  n.mtime, n.ctime, n.btime, n.version, v.seq, v.digest, n.target, n.keep, n.rdev, n.uuid`;
 
 /** A row read with `setReadBigInts(true)` as a {@linkcode NodeRow}. */
 export function toNode(r: Record<string, unknown>): NodeRow {
@@ -97,6 +101,7 @@ export function toNode(r: Record<string, unknown>): NodeRow {
     target: r.target as Uint8Array | null,
     keep: r.keep === null ? null : Number(r.keep),
     rdev: Number(r.rdev ?? 0),
+    uuid: String(r.uuid),
   };
 }
 
@@ -196,6 +201,7 @@ export function fileInfo(n: NodeRow, vol: VolumeRecord): FileInfo {
     gid: n.gid,
     nlink: n.nlink,
     ino: n.id,
+    id: n.uuid,
     dev: vol.id,
     blksize: vol.chunkSize,
     blocks: Math.ceil(n.size / 512),

@@ -29,6 +29,14 @@ function nodeFields(db: Db): Finding[] {
        OR (kind = 3 AND target IS NULL) OR (kind != 1 AND version IS NOT NULL)
        OR (kind NOT IN (5, 6) AND rdev != 0) OR (kind >= 4 AND size != 0)`,
     ).map((r) => ({ code: "node-kind", message: `node ${r.id} has an invalid kind or fields` })),
+    ...db.all<{ uuid: string | null; n: number }>(
+      `SELECT uuid, COUNT(*) AS n FROM nodes
+       WHERE volume NOT IN (SELECT volume FROM snapshots) GROUP BY uuid
+       HAVING uuid IS NULL OR n > 1 LIMIT 100`,
+    ).map((r) => ({
+      code: "node-id",
+      message: r.uuid === null ? `${r.n} nodes have no file id` : `${r.n} nodes share id ${r.uuid}`,
+    })),
   ];
 }
 
@@ -126,7 +134,10 @@ function strayXattrs(db: Db): Finding[] {
 
 const invariants: Invariant[] = [
   { rule: "every volume's root is a directory of that volume", find: ({ db }) => roots(db) },
-  { rule: "every node belongs to a volume and has valid fields", find: ({ db }) => nodeFields(db) },
+  {
+    rule: "every node belongs to a volume, has valid fields and a file id no other live node has",
+    find: ({ db }) => nodeFields(db),
+  },
   {
     rule: "every entry's parent is a directory of the same volume, and its node exists",
     find: ({ db }) => danglingEntries(db),
@@ -161,6 +172,15 @@ export const treeRoom: Room = {
     `,
     5: `
     ALTER TABLE nodes ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0;
+    `,
+    // Every node's stable id (a random UUID, kept across renames); a
+    // snapshot's copy keeps its original's.
+    7: `
+    ALTER TABLE nodes ADD COLUMN uuid TEXT;
+    UPDATE nodes SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4'
+      || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1)
+      || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+    CREATE INDEX IF NOT EXISTS nodes_uuid ON nodes(uuid);
     `,
   },
   invariants,

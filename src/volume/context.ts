@@ -168,6 +168,7 @@ export class VolumeContext {
     const handle = new FileHandle(content, mode, {
       path,
       statNode: (id) => this.read((t) => this.infoOf(t.node(id))),
+      stats: this.core.statsOf(this.tree.vol.id),
     });
     try {
       if (!this.core.readOnly && !mode.snapshot) content.register();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { OpStats } from "../core/stats.ts";
 import type { FileContent } from "../content/file_content.ts";
 import { InvalidArgument, PermissionDenied, withPath } from "../errors.ts";
 import type { FileInfo } from "../types.ts";
@@ -29,6 +30,8 @@ export interface HandleHost {
   statNode(id: number): Promise<FileInfo>;
   /** The path the handle was opened by, named in its errors. */
   path?: string;
+  /** The volume's operation counters, which count the handle's bytes. */
+  stats?: OpStats;
 }
 
 /**
@@ -127,7 +130,9 @@ export class FileHandle implements AsyncDisposable {
   async read(p: Uint8Array): Promise<number | null> {
     this.#check("read");
     if (p.length === 0) return 0;
+    const t0 = performance.now();
     const n = await this.#named(this.#content.readInto(this.#pos, p));
+    this.#host.stats?.add("handle.read", performance.now() - t0, 0, n);
     if (n === 0) return null;
     this.#pos += n;
     return n;
@@ -152,7 +157,9 @@ export class FileHandle implements AsyncDisposable {
   async write(p: Uint8Array): Promise<number> {
     this.#check("write");
     if (this.#mode.append) this.#pos = this.#content.size;
+    const t0 = performance.now();
     const n = await this.#content.write(this.#pos, p);
+    this.#host.stats?.add("handle.write", performance.now() - t0, n);
     this.#pos += n;
     return n;
   }
@@ -176,7 +183,10 @@ export class FileHandle implements AsyncDisposable {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidArgument(`invalid offset ${offset}`);
     }
-    return await this.#named(this.#content.read(offset, length));
+    const t0 = performance.now();
+    const out = await this.#named(this.#content.read(offset, length));
+    this.#host.stats?.add("handle.read", performance.now() - t0, 0, out.length);
+    return out;
   }
 
   /** Names this handle's path in a storage error that names nothing. */
@@ -207,7 +217,10 @@ export class FileHandle implements AsyncDisposable {
    */
   async writeAt(offset: number, p: Uint8Array): Promise<number> {
     this.#check("write");
-    return await this.#content.write(this.#mode.append ? this.#content.size : offset, p);
+    const t0 = performance.now();
+    const n = await this.#content.write(this.#mode.append ? this.#content.size : offset, p);
+    this.#host.stats?.add("handle.write", performance.now() - t0, n);
+    return n;
   }
 
   /** Moves the position; resolves to the new position from the start. */

@@ -517,6 +517,7 @@ export abstract class VolumeReader {
         utilisation: capacity === null ? null : capacity === 0 ? 1 : c.stored / capacity,
         snapshots: 0,
         snapshotBytes: 0,
+        stats: this.ctx.core.statsOf(t.vol.id).snapshot(),
       };
     });
   }

@@ -27,6 +27,8 @@ import type {
   Versioned,
 } from "./api.ts";
 import { VolumeContext } from "./context.ts";
+import { byId, type FileById, type FlatFiles, flatFiles } from "./by_id.ts";
+import { meter, type Stats } from "../core/stats.ts";
 import { VolumeTrash } from "./trashing.ts";
 
 const PAGE = 512;
@@ -56,6 +58,7 @@ export class Volume extends VolumeTrash
   constructor(core: Core, options: { tree: Tree; codec: ChunkCodec; readOnly: boolean }) {
     super(new VolumeContext(core, options));
     const tree = options.tree;
+    meter(this, core.statsOf(tree.vol.id));
     this.locks = new Locks(core, {
       volume: tree.vol.id,
       meta: tree.meta,
@@ -172,6 +175,86 @@ export class Volume extends VolumeTrash
    */
   get storePath(): string {
     return this.ctx.core.db.path;
+  }
+
+  /**
+   * The file with stable id `id` (see `stat().id`), wherever it has moved:
+   * its path now, and its operations. `NotFound` when no file has it.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/draft.md", "v1");
+   * const { id } = await vol.stat("/draft.md");
+   * await vol.rename("/draft.md", "/final.md");
+   * const f = await vol.byId(id);
+   * assert(f.path === "/final.md" && (await f.readTextFile()) === "v1");
+   * ```
+   */
+  byId(id: string): Promise<FileById> {
+    return byId(this.ctx, this, id);
+  }
+
+  /**
+   * Files by id alone, as bsfs keeps them: `write` returns a new file's
+   * id, `read`, `delete`, `exists` and `stat` take it. The files live in
+   * `/.files/` (readable by path too); `read` and the others find any
+   * file of the volume by id.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const id = await vol.files.write("payload");
+   * assert(new TextDecoder().decode(await vol.files.read(id)) === "payload");
+   * await vol.files.delete(id);
+   * assert(!(await vol.files.exists(id)));
+   * ```
+   */
+  get files(): FlatFiles {
+    return flatFiles(this.ctx, this);
+  }
+
+  /**
+   * Operation statistics of this volume (every object of it in this
+   * process): calls, time, bytes in and out per operation, since the store
+   * opened or `resetStats`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "12345");
+   * assert(vol.stats().ops.writeFile.bytesIn === 5);
+   * ```
+   */
+  stats(): Stats {
+    return this.ctx.core.statsOf(this.ctx.tree.vol.id).snapshot();
+  }
+
+  /**
+   * Starts this volume's statistics again.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a", "1");
+   * vol.resetStats();
+   * assert(vol.stats().total.calls === 0);
+   * ```
+   */
+  resetStats(): void {
+    this.ctx.core.statsOf(this.ctx.tree.vol.id).reset();
   }
 
   /**

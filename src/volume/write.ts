@@ -14,7 +14,8 @@ import { MAX_FILE_SIZE, tooLarge } from "../content/limits.ts";
 import { commitChunks } from "../content/versions.ts";
 import { nowNs } from "../clock.ts";
 import { AlreadyExists, InvalidArgument, IsADirectory, NotFound } from "../errors.ts";
-import { Kind } from "../tree/nodes.ts";
+import { Kind, type NodeRow } from "../tree/nodes.ts";
+import { checkUuid } from "../tree/entries.ts";
 import type { WriteFileOptions } from "../types.ts";
 import type { VolumeContext } from "./context.ts";
 
@@ -27,6 +28,16 @@ function checkOptions(path: string, options: WriteFileOptions): void {
     throw new InvalidArgument(`invalid offset ${at}`, path);
   }
   if (at > MAX_FILE_SIZE) throw tooLarge(at);
+}
+
+/** Refuses writing over `node` when the options forbid it. */
+function checkExisting(node: NodeRow, path: string, options: WriteFileOptions): void {
+  if (options.createNew) throw new AlreadyExists("file exists", path);
+  if (node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+  if (node.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+  if (options.id !== undefined && checkUuid(options.id) !== node.uuid) {
+    throw new InvalidArgument("the file exists with another id", path);
+  }
 }
 
 /** Writes a whole file; see `Volume.writeFile`. */
@@ -71,9 +82,7 @@ async function writeSmall(
     const r = tree.resolve(path, true);
     let node: number;
     if (r.node) {
-      if (options.createNew) throw new AlreadyExists("file exists", path);
-      if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
-      if (r.node.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+      checkExisting(r.node, path, options);
       if (core.contents.has(r.node.id)) return false;
       node = r.node.id;
     } else {
@@ -81,7 +90,11 @@ async function writeSmall(
         throw new NotFound("no such file", path);
       }
       if (!r.dir) throw new IsADirectory("is a directory", path);
-      node = tree.entries.create(r.dir, r.name!, { kind: Kind.File, mode: options.mode });
+      node = tree.entries.create(r.dir, r.name!, {
+        kind: Kind.File,
+        mode: options.mode,
+        id: options.id,
+      });
     }
     commitChunks(tree, node, {
       chunks: enc ? [enc] : [],
@@ -103,14 +116,12 @@ function target(
   return core.db.tx(() => {
     const r = tree.resolve(path, true);
     if (r.node) {
-      if (options.createNew) throw new AlreadyExists("file exists", path);
-      if (r.node.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
-      if (r.node.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+      checkExisting(r.node, path, options);
       return { id: r.node.id, fresh: false };
     }
     if (!(options.create ?? true) && !options.createNew) throw new NotFound("no such file", path);
     if (!r.dir) throw new IsADirectory("is a directory", path);
-    const id = tree.entries.createUnlinked({ kind: Kind.File, mode: options.mode });
+    const id = tree.entries.createUnlinked({ kind: Kind.File, mode: options.mode, id: options.id });
     // Marked open in the same transaction, so no check sees an orphan.
     core.session.markOpen(id);
     return { id, fresh: true };
