@@ -25,6 +25,12 @@ export interface PoolTarget {
   db: Db;
   backend: ChunkBackend;
   volume: number;
+  /**
+   * Collects the stored bytes new chunks add, for a caller that adds them
+   * to `volumes.stored_bytes` itself before its transaction commits (once
+   * per batch instead of once per chunk).
+   */
+  stored?: { bytes: number };
 }
 
 /**
@@ -43,6 +49,11 @@ export function putChunk(
   refs = 0,
 ): { id: number; added: number } {
   const { db, backend, volume } = to;
+  if (!enc.known) {
+    // Most chunks are new: try the insert, and look the chunk up only when it was there.
+    const put = insertChunk(to, enc, refs);
+    if (put) return put;
+  }
   const found = db.get<{ id: number }>(
     "SELECT id FROM chunks WHERE volume = ? AND hash = ?",
     volume,
@@ -52,14 +63,23 @@ export function putChunk(
     if (refs) db.run("UPDATE chunks SET refs = refs + ? WHERE id = ?", refs, found.id);
     return { id: found.id, added: 0 };
   }
-  if (enc.known) {
-    if (!reencode) throw new Corrupt("a chunk vanished between encoding and storing it");
-    enc = reencode();
-  }
+  if (!reencode) throw new Corrupt("a chunk vanished between encoding and storing it");
+  const put = insertChunk(to, reencode(), refs);
+  if (!put) throw new Corrupt("a chunk appeared while it was being stored");
+  return put;
+}
+
+/** Inserts a chunk unless the volume holds its id; null when it did. */
+function insertChunk(
+  to: PoolTarget,
+  enc: EncodedChunk,
+  refs: number,
+): { id: number; added: number } | null {
+  const { db, backend, volume } = to;
   const inline = enc.data.length <= backend.inlineBytes;
-  const { lastId } = db.run(
+  const { changes, lastId } = db.run(
     `INSERT INTO chunks(volume, hash, size, stored, codec, crc, data, refs)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(volume, hash) DO NOTHING`,
     volume,
     enc.hash,
     enc.size,
@@ -69,13 +89,17 @@ export function putChunk(
     inline ? enc.data : null,
     refs,
   );
+  if (changes === 0) return null;
   // The volume's stored bytes follow in code, not by trigger: a trigger
   // costs more than the insert itself.
-  db.run(
-    "UPDATE volumes SET stored_bytes = stored_bytes + ? WHERE id = ?",
-    enc.data.length,
-    volume,
-  );
+  if (to.stored) to.stored.bytes += enc.data.length;
+  else {
+    db.run(
+      "UPDATE volumes SET stored_bytes = stored_bytes + ? WHERE id = ?",
+      enc.data.length,
+      volume,
+    );
+  }
   if (!inline) backend.put(lastId, enc.data);
   return { id: lastId, added: enc.data.length };
 }

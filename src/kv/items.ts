@@ -63,8 +63,11 @@ export class KvItems {
     return this.encrypted ? this.p.meta.openName(ROOT_OWNER, r.key, r.name) : dec.decode(r.key);
   }
 
-  info(r: ItemRow, key: string = this.keyOf(r)): KvItemInfo {
-    const { namespace, name } = parseKey(key);
+  /** The public view of a row; `ns` when the caller knows the namespace (a listing). */
+  info(r: ItemRow, key: string = this.keyOf(r), ns?: string): KvItemInfo {
+    const { namespace, name } = ns === undefined
+      ? parseKey(key)
+      : { namespace: ns, name: ns === "" ? key : key.slice(ns.length + 1) };
     return {
       key,
       namespace,
@@ -106,7 +109,7 @@ export class KvItems {
   /** Stores encoded chunks as extents `from…` of item `key` (inside a transaction). */
   putChunks(key: Uint8Array, from: number, chunks: [EncodedChunk, Uint8Array][]): void {
     const { core, id } = this.p;
-    const target = { db: core.db, backend: core.backend, volume: id };
+    const target = { db: core.db, backend: core.backend, volume: id, stored: this.stored };
     let added = 0;
     chunks.forEach(([e, plain], i) => {
       const put = putChunk(target, e, () => this.p.codec.encode(plain), 1);
@@ -120,6 +123,23 @@ export class KvItems {
       );
     });
     core.disk.check(added);
+    if (!this.batched) this.flushStored();
+  }
+
+  /** Stored bytes of new chunks not yet added to the volume row (see `PoolTarget.stored`). */
+  readonly stored = { bytes: 0 };
+  /** True while a batch of this store collects stored bytes until it ends. */
+  batched = false;
+
+  /** Adds the collected stored bytes to the volume row (inside the transaction). */
+  flushStored(): void {
+    if (this.stored.bytes === 0) return;
+    this.db.run(
+      "UPDATE volumes SET stored_bytes = stored_bytes + ? WHERE id = ?",
+      this.stored.bytes,
+      this.p.id,
+    );
+    this.stored.bytes = 0;
   }
 
   /** Makes `k` an item of the chunks `body` enters (an overwrite keeps its creation time). */
@@ -128,13 +148,9 @@ export class KvItems {
     const store = this.p.id;
     const id = this.keyId(k);
     const now = this.p.core.clock.now();
-    if (this.row(id)) dropExtents(db, store, id);
-    body(id);
-    db.run(
+    const fresh = db.run(
       `INSERT INTO kv_items(store, key, ns, name, size, chunk_size, created, modified, deleted)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
-       ON CONFLICT(store, key) DO UPDATE SET size = excluded.size,
-         chunk_size = excluded.chunk_size, modified = excluded.modified, deleted = NULL`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(store, key) DO NOTHING`,
       store,
       id,
       this.nsId(k.namespace),
@@ -143,7 +159,20 @@ export class KvItems {
       this.p.chunkSize,
       now,
       now,
-    );
+    ).changes === 1;
+    if (!fresh) {
+      dropExtents(db, store, id);
+      db.run(
+        `UPDATE kv_items SET size = ?, chunk_size = ?, modified = ?, deleted = NULL
+         WHERE store = ? AND key = ?`,
+        size,
+        this.p.chunkSize,
+        now,
+        store,
+        id,
+      );
+    }
+    body(id);
   }
 
   source(): ChunkSource {

@@ -288,14 +288,17 @@ export class KvStore extends KvReader implements AsyncDisposable {
       this.checkAlive();
       this.inBatch = true;
       this.failed = undefined;
+      this.i.batched = true;
       try {
         const result = await fn(this);
         if (this.failed !== undefined) throw this.failed; // caught, but the batch is torn
-
+        this.i.flushStored();
         return result;
       } finally {
         this.inBatch = false;
         this.failed = undefined;
+        this.i.batched = false;
+        this.i.stored.bytes = 0; // a failed batch rolls back what it counted
       }
     });
   }

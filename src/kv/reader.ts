@@ -303,7 +303,7 @@ export abstract class KvReader {
         this.p.id,
         this.i.nsId(ns),
       );
-      const items = found.map((r) => this.i.info(r));
+      const items = found.map((r) => this.i.info(r, this.i.keyOf(r), ns));
       if (this.encrypted) items.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       return items;
     });
