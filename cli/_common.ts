@@ -46,6 +46,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+  /** Rewrites the arguments before they are parsed (spellings other tools use). */
+  prepare?(argv: string[]): string[];
   run(args: Parsed): Promise<number | void>;
 }
 

@@ -38,11 +38,26 @@ Options:
 Examples:
   trove init
   trove init --store vault.trove --generate-key vault.key
+  trove init --store vault.trove --key-file vault.key --generate-key   (bsfs's spelling)
   TROVE_PASSPHRASE=... trove init --store secret.trove --encrypt`,
   options: {
     encrypt: { type: "boolean" },
     "generate-key": { type: "string" },
     ...SETTINGS_OPTIONS,
+  },
+  // bsfs spells it `init --key-file F --generate-key`: a bare --generate-key
+  // writes the file --key-file names.
+  prepare(argv) {
+    const at = argv.findIndex((a) => a === "--generate-key");
+    const bare = at >= 0 && (at === argv.length - 1 || argv[at + 1].startsWith("-"));
+    if (!bare) return argv;
+    const k = argv.findIndex((a) => a === "--key-file" || a.startsWith("--key-file="));
+    if (k < 0) return argv;
+    const file = argv[k].includes("=") ? argv[k].slice("--key-file=".length) : argv[k + 1];
+    const rest = argv.filter((_, i) =>
+      i !== at && i !== k && !(i === k + 1 && !argv[k].includes("="))
+    );
+    return [...rest, `--generate-key=${file}`];
   },
   async run(args) {
     expectArgs(args, 0, 0, "");

@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     cmd = COMMANDS.find((c) => c.name === name);
     if (!cmd) throw new UsageError(`unknown command ${name}`);
-    const args = parse(cmd, rest);
+    const args = parse(cmd, cmd.prepare ? cmd.prepare(rest) : rest);
     if (args.values.help) {
       console.log(cmd.usage);
       return 0;

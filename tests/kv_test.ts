@@ -34,7 +34,7 @@ Deno.test("a KV store keeps namespaced keys: set, get, ranges, info, list, soft 
   const kv = await store.kv("borg");
   await kv.set("config/settings", '{"x":1}');
   await kv.set("data/0b", fresh(100));
-  const big = fresh(300_000); // several 64 KiB chunks
+  const big = fresh(300_000); // several 16 KiB chunks
   await kv.set("data/0a", big);
   await kv.set("top", "root namespace");
   assertEquals(await kv.getText("config/settings"), '{"x":1}');
@@ -149,6 +149,9 @@ Deno.test("bad input to a KV store is a clear error and changes nothing", async 
   await assertRejects(() => kv.get("ns/ok", { offset: -1 }), InvalidArgument);
   await assertRejects(() => kv.get("ns/ok", { length: 1.5 }), InvalidArgument);
   await assertRejects(() => store.kv("bad name!"), InvalidArgument);
+  await assertRejects(() => store.kv("odd", { chunkSize: 1000 }), InvalidArgument);
+  await assertRejects(() => store.kv("odd", { compression: 99 }), InvalidArgument);
+  assert(!(await store.kvStores()).some((k) => k.name === "odd"));
   await assertRejects(() => store.kv("absent", { create: false }), NotFound);
   // A stream that fails midway leaves the old value and no staging behind.
   const failing = new ReadableStream<Uint8Array>({
@@ -217,7 +220,7 @@ Deno.test("a partial load reads only the chunks it covers", async () => {
   const at = 10_000_000;
   const part = await kv.get("big", { offset: at, length: 4096 });
   assert(sameBytes(part, value.subarray(at, at + 4096)));
-  assertEquals(store.backendStats().ops.get.calls, 1, "one 64 KiB chunk read for 4 KiB");
+  assertEquals(store.backendStats().ops.get.calls, 1, "one 16 KiB chunk read for 4 KiB");
   const across = await kv.get("big", { offset: (1 << 16) - 10, length: 20 });
   assert(sameBytes(across, value.subarray((1 << 16) - 10, (1 << 16) + 10)));
   assertEquals(store.backendStats().ops.get.calls, 3);
@@ -499,6 +502,19 @@ Deno.test("the CLI: write, read, delete and stat by id; kv verbs with their exit
     ["vault"],
   );
   assertEquals((await troveOk(cwd, ["check"])).code, 0);
+
+  // bsfs's spelling of init, then the flat commands on the encrypted volume.
+  await Deno.mkdir(`${cwd}/bsfs`);
+  const b = `${cwd}/bsfs`;
+  await troveOk(b, ["init", "--key-file", "master.key", "--generate-key"]);
+  assertEquals((await Deno.stat(`${b}/master.key`)).size, 32);
+  const sid = (await troveOk(b, ["--key-file", "master.key", "write", "--data", "sealed"])).stdout
+    .trim();
+  assertEquals(
+    (await troveOk(b, ["--key-file", "master.key", "read", "--id", sid])).stdout,
+    "sealed",
+  );
+  assertEquals((await trove(b, ["read", "--id", sid])).code, 12);
 });
 
 Deno.test("check verifies the KV tables and file ids", async () => {

@@ -48,7 +48,7 @@ export function putChunk(
   reencode?: () => EncodedChunk,
   refs = 0,
 ): { id: number; added: number } {
-  const { db, backend, volume } = to;
+  const { db, volume } = to;
   if (!enc.known) {
     // Most chunks are new: try the insert, and look the chunk up only when it was there.
     const put = insertChunk(to, enc, refs);

@@ -15,8 +15,26 @@ import type { ParsedKey } from "./keys.ts";
 import type { KvValue } from "./kv.ts";
 import { STAGING_NS } from "./room.ts";
 
-/** Chunks per staging transaction. */
-const STAGE_CHUNKS = 64;
+/** Bytes of chunks per staging transaction. */
+const STAGE_BYTES = 4 << 20;
+
+/** Adds an empty staged item (inside a transaction); returns its key, one no real key can be. */
+function openStage(items: KvItems): Uint8Array {
+  const stage = crypto.getRandomValues(new Uint8Array(17));
+  stage[0] = 0;
+  const now = items.p.core.clock.now();
+  items.db.run(
+    `INSERT INTO kv_items(store, key, ns, name, size, chunk_size, created, modified)
+     VALUES (?, ?, ?, NULL, 0, ?, ?, ?)`,
+    items.p.id,
+    stage,
+    STAGING_NS,
+    items.p.chunkSize,
+    now,
+    now,
+  );
+  return stage;
+}
 
 /** Streams `source` into a stage, then makes it the value of `k`. */
 export async function stageValue(
@@ -29,30 +47,21 @@ export async function stageValue(
   await guard.enter();
   const { db } = items.p.core;
   const store = items.p.id;
-  const stage = crypto.getRandomValues(new Uint8Array(17));
-  stage[0] = 0;
   const now = () => items.p.core.clock.now();
-  db.tx(() => {
+  const stage = db.tx(() => {
     guard.checkAlive();
-    db.run(
-      `INSERT INTO kv_items(store, key, ns, name, size, chunk_size, created, modified)
-       VALUES (?, ?, ?, NULL, 0, ?, ?, ?)`,
-      store,
-      stage,
-      STAGING_NS,
-      items.p.chunkSize,
-      now(),
-      now(),
-    );
+    return openStage(items);
   });
   let size = 0;
   let idx = 0;
   let pending: [EncodedChunk, Uint8Array][] = [];
+  let pendingBytes = 0;
   const flush = async () => {
     if (pending.length === 0) return;
     await items.p.core.enter();
     const batch = pending;
     pending = [];
+    pendingBytes = 0;
     db.tx(() => {
       items.putChunks(stage, idx, batch);
       db.run(
@@ -73,7 +82,8 @@ export async function stageValue(
       size += plain.length;
       count(plain.length);
       pending.push([items.encode(plain), plain]);
-      if (pending.length >= STAGE_CHUNKS) await flush();
+      pendingBytes += plain.length;
+      if (pendingBytes >= STAGE_BYTES) await flush();
     }
     await flush();
     await items.p.core.enter();

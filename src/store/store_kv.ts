@@ -7,7 +7,13 @@
  * @module
  */
 
-import { cryptoConfig, insertVolume, toRecord, type VolumeRow } from "./volumes.ts";
+import {
+  checkVolumeOptions,
+  cryptoConfig,
+  insertVolume,
+  toRecord,
+  type VolumeRow,
+} from "./volumes.ts";
 import { type Emulation, emulationFrom, OpStats, type Stats } from "../core/stats.ts";
 import { insertSlot, slotsOf, type Subkeys, subkeys, unlock } from "../crypto/keys.ts";
 import { type MetaCodec, plainMeta, SealedMeta } from "../crypto/meta.ts";
@@ -29,7 +35,7 @@ export interface KvOptions extends Emulation {
   kdf?: KdfOptions;
   /** zstd level of new chunks, 0 for none (default 3). */
   compression?: number;
-  /** Bytes per chunk of a new KV store: a power of two, 4 KiB to 16 MiB (default 64 KiB). */
+  /** Bytes per chunk of a new KV store: a power of two, 4 KiB to 16 MiB (default 16 KiB). */
   chunkSize?: number;
   /** Open read-only. */
   readOnly?: boolean;
@@ -48,7 +54,7 @@ export interface KvSummary {
 }
 
 /** Chunk size of a new KV store: small, so a partial load decodes little. */
-export const KV_CHUNK_SIZE = 64 << 10;
+export const KV_CHUNK_SIZE = 16 << 10;
 
 interface KvRow extends VolumeRow {
   kv_name: string;
@@ -100,6 +106,7 @@ export abstract class StoreKv extends StoreVolumes {
       if (options.create === false) throw new NotFound("no such KV store", name);
       this.assertWritable();
       const chunkSize = options.chunkSize ?? KV_CHUNK_SIZE;
+      checkVolumeOptions({ chunkSize, compression: options.compression });
       const fresh = credential ? await newKeys(credential, {}) : undefined;
       await this.enter(true);
       db.tx(() => {
