@@ -9,6 +9,7 @@ import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { trove, troveOk } from "./_cli.ts";
 import { sameBytes, spawnFixture, tempDir, waitForLine } from "./_helpers.ts";
 import { roundContent } from "./fixtures/content.ts";
+import { testServer } from "./_dav.ts";
 import {
   AlreadyExists,
   BadKey,
@@ -537,4 +538,23 @@ Deno.test("check verifies the KV tables and file ids", async () => {
   assert(codes.includes("kv-extents"), codes.join());
   assert(codes.includes("refcount") || codes.includes("orphan-chunk"), codes.join());
   assert(codes.includes("node-id"), codes.join());
+});
+
+Deno.test("the admin API reports KV stores and the served volumes' statistics", async () => {
+  await using s = await testServer();
+  const kv = await s.store.kv("cache");
+  await kv.set("a/b", "value");
+  await kv.get("a/b");
+  const put = await s.req("PUT", "/default/f.txt", { body: "12345" });
+  assertEquals(put.status, 201);
+  await put.body?.cancel();
+  const list = await (await s.req("GET", "/.trove/api/kv")).json();
+  assertEquals(list.map((k: { name: string; keys: number }) => [k.name, k.keys]), [["cache", 1]]);
+  assertEquals(list[0].stats.ops.get.bytesOut, 5);
+  const stats = await (await s.req("GET", "/.trove/api/stats")).json();
+  assert(stats.volumes.default.total.calls > 0, JSON.stringify(stats.volumes.default));
+  assertEquals(stats.volumes.default.ops.writeFile.bytesIn, 5, "a streamed PUT body counts");
+  assert(typeof stats.backend.ops === "object");
+  const info = await (await s.req("GET", "/.trove/api/volumes/default")).json();
+  assert(info.stats.total.calls > 0);
 });

@@ -148,9 +148,9 @@ export class OpStats {
   }
 
   /** Counts one call that took `ms` and moved these bytes. */
-  add(name: string, ms: number, bytesIn = 0, bytesOut = 0, failed = false): void {
+  add(name: string, ms: number, bytesIn = 0, bytesOut = 0, failed = false, more = false): void {
     const c = this.#op(name);
-    c.calls++;
+    if (!more) c.calls++; // `more`: bytes of a call already counted
     c.totalMs += ms;
     c.bytesIn += bytesIn;
     c.bytesOut += bytesOut;
@@ -273,10 +273,25 @@ export function meter(target: object, stats: OpStats): void {
     const fn = t[name];
     if (typeof fn !== "function") continue;
     t[name] = function (this: unknown, ...args: unknown[]) {
+      // A streamed body counts as it flows (WebDAV PUTs, `trove put`).
+      let streamed = 0;
+      if (name === "writeFile" && args[1] instanceof ReadableStream) {
+        args = [...args];
+        args[1] = (args[1] as ReadableStream<Uint8Array>).pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, ctl) {
+              streamed += chunk.length;
+              ctl.enqueue(chunk);
+            },
+          }),
+        );
+      }
       return stats.time(name, () => fn.apply(this, args), {
         in: bytes.in?.(args),
         out: bytes.out,
         wait: false,
+      }).finally(() => {
+        if (streamed) stats.add(name, 0, streamed, 0, false, true);
       });
     };
   }
