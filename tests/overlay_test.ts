@@ -368,3 +368,18 @@ Deno.test({
     assertEquals(await (await base.volume()).readTextFile("/game.cfg"), "base cfg");
   },
 });
+
+Deno.test("check finds and repairs an opaque marker on something that is no directory", async () => {
+  await using store = await Store.open(":memory:", { create: true });
+  const vol = await store.volume();
+  await vol.mkdir("/dir");
+  await vol.writeTextFile("/file", "x");
+  await vol.setXattr("/dir", "trusted.overlay.opaque", new TextEncoder().encode("y"));
+  await vol.setXattr("/file", "trusted.overlay.opaque", new TextEncoder().encode("y"));
+  const report = await store.check();
+  assertEquals(report.problems.map((p) => p.code), ["opaque-marker"]);
+  assert((await store.check({ repair: true })).repaired === 1);
+  assert((await store.check()).ok);
+  assertEquals(await vol.listXattrs("/file"), []);
+  assertEquals(await vol.listXattrs("/dir"), ["trusted.overlay.opaque"]);
+});

@@ -10,10 +10,13 @@
  * device 0/0, an opaque directory has `trusted.overlay.opaque` = `y`
  * (`layers.ts` resolves paths through the layers).
  *
- * May import: `src/volume/`, `src/store/`, `src/errors.ts`, `src/paths.ts`,
- * `src/types.ts`.
+ * `check` keeps the markers meaningful (`room.ts`).
+ *
+ * May import: `src/volume/`, `src/store/`, `src/db/` (its invariant),
+ * `src/errors.ts`, `src/paths.ts`, `src/types.ts`.
  *
  * @module
  */
 
 export { type LayerInfo, type LayerSource, Overlay, type OverlayOptions } from "./overlay.ts";
+export { overlayRoom } from "./room.ts";

@@ -16,6 +16,7 @@ import type { Room } from "../db/rooms.ts";
 import { composeMigrations } from "../db/schema.ts";
 import { feedRoom } from "../feed/room.ts";
 import { locksRoom } from "../locks/locks.ts";
+import { overlayRoom } from "../overlay/room.ts";
 import { snapshotsRoom } from "../snapshots/room.ts";
 import { trashRoom } from "../trash/room.ts";
 import { treeRoom } from "../tree/room.ts";
@@ -32,6 +33,7 @@ export const ROOMS: readonly Room[] = [
   feedRoom,
   snapshotsRoom,
   trashRoom,
+  overlayRoom,
 ];
 
 /** The store format's migrations: `MIGRATIONS[i]` takes version `i` to `i + 1`. */
