@@ -16,8 +16,10 @@ import {
   generateKey,
   InvalidArgument,
   NotFound,
+  pack,
   PersistentMap,
   Store,
+  unpack,
 } from "../mod.ts";
 
 const enc = new TextEncoder();
@@ -557,4 +559,27 @@ Deno.test("the admin API reports KV stores and the served volumes' statistics", 
   assert(typeof stats.backend.ops === "object");
   const info = await (await s.req("GET", "/.trove/api/volumes/default")).json();
   assert(info.stats.total.calls > 0);
+});
+
+Deno.test("pack and unpack carry file ids where the destination has none of them", async () => {
+  await using dir = await tempDir();
+  await using store = await Store.open(`${dir.path}/a.trove`, { create: true });
+  const vol = await store.volume();
+  await vol.mkdir("/t");
+  const small = await vol.files.write("small");
+  await vol.writeFile("/t/big.bin", fresh(9 << 20)); // streamed through the copy
+  const big = (await vol.stat("/t/big.bin")).id;
+  await vol.rename(`/.files/${small}`, "/t/small.txt");
+  await pack(vol, "/t", `${dir.path}/t.pack`);
+  await using other = await Store.open(`${dir.path}/b.trove`, { create: true });
+  const ov = await other.volume();
+  await unpack(`${dir.path}/t.pack`, ov, "/restored");
+  assertEquals((await ov.stat("/restored/small.txt")).id, small);
+  assertEquals((await ov.stat("/restored/big.bin")).id, big);
+  assertEquals(dec.decode(await ov.files.read(small)), "small");
+  // Into the store that still has the originals: the copies get new ids.
+  await unpack(`${dir.path}/t.pack`, vol, "/again");
+  const again = [(await vol.stat("/again/small.txt")).id, (await vol.stat("/again/big.bin")).id];
+  assert(again[0] !== small && again[1] !== big, again.join());
+  assert((await store.check()).ok && (await other.check()).ok);
 });

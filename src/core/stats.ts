@@ -242,7 +242,8 @@ export function emulatedBackend(inner: ChunkBackend, stats: OpStats): ChunkBacke
 
 /**
  * Volume methods counted in `vol.stats()`, with the bytes each moves (the
- * text and `exists` helpers count as the calls they make).
+ * text and `exists` helpers count as the calls they make; a streamed
+ * `writeFile` adds its bytes as they are written).
  */
 const METERED: Record<string, { in?: (args: unknown[]) => number; out?: (r: unknown) => number }> =
   {
@@ -273,25 +274,10 @@ export function meter(target: object, stats: OpStats): void {
     const fn = t[name];
     if (typeof fn !== "function") continue;
     t[name] = function (this: unknown, ...args: unknown[]) {
-      // A streamed body counts as it flows (WebDAV PUTs, `trove put`).
-      let streamed = 0;
-      if (name === "writeFile" && args[1] instanceof ReadableStream) {
-        args = [...args];
-        args[1] = (args[1] as ReadableStream<Uint8Array>).pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, ctl) {
-              streamed += chunk.length;
-              ctl.enqueue(chunk);
-            },
-          }),
-        );
-      }
       return stats.time(name, () => fn.apply(this, args), {
         in: bytes.in?.(args),
         out: bytes.out,
         wait: false,
-      }).finally(() => {
-        if (streamed) stats.add(name, 0, streamed, 0, false, true);
       });
     };
   }

@@ -24,6 +24,12 @@ export interface TransferProgress {
 /** Options of {@linkcode copyAcross}. */
 export interface TransferOptions {
   onProgress?: (p: TransferProgress) => void;
+  /**
+   * Give each copied file its source's id (`stat().id`) where the
+   * destination's store has no file with it yet (pack and unpack do);
+   * otherwise copies are new files with new ids.
+   */
+  keepIds?: boolean;
 }
 
 /** A file system a tree can be copied into: times of symlinks are set by node. */
@@ -119,7 +125,7 @@ class TreeCopy {
     await to.batch(async () => {
       for (const { entry, from: path } of items) {
         const data = await this.#from.readFile(path);
-        await to.writeFile(entry.to, data, { createNew: true, mode: entry.info.mode & 0o7777 });
+        await this.#write(entry, data);
         await this.#finish(entry);
         this.progress.bytes += data.length;
         this.progress.files++;
@@ -195,6 +201,20 @@ class TreeCopy {
     await this.#stream(path, entry);
   }
 
+  /** Writes a copied file, with its source's id when asked and free. */
+  async #write(entry: Pending, data: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
+    const options = { createNew: true, mode: entry.info.mode & 0o7777 };
+    const id = this.#options.keepIds ? entry.info.id : undefined;
+    if (id === undefined) return await this.#to.writeFile(entry.to, data, options);
+    try {
+      await this.#to.writeFile(entry.to, data, { ...options, id });
+    } catch (e) {
+      // The store has a file with that id already: refused before a byte of `data` was read.
+      if (!(e instanceof AlreadyExists && e.path === id)) throw e;
+      await this.#to.writeFile(entry.to, data, options);
+    }
+  }
+
   /** A large file, streamed from the version current when it opens. */
   async #stream(path: string, entry: Pending): Promise<void> {
     const progress = this.progress;
@@ -211,10 +231,7 @@ class TreeCopy {
         },
       }),
     );
-    await this.#to.writeFile(entry.to, counted, {
-      createNew: true,
-      mode: entry.info.mode & 0o7777,
-    });
+    await this.#write(entry, counted);
     await this.#finish(entry);
     progress.files++;
     onProgress?.(progress);

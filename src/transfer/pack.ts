@@ -3,7 +3,8 @@
  * back (the tree travels by `copyAcross`). A pack is an ordinary Trove store whose default volume holds the
  * subtree, so it opens with every tool that opens a store (`trove --store
  * x.pack ls`), deduplicates and compresses like one, and can be encrypted.
- * Only each file's current version travels; modes, owners, times,
+ * Only each file's current version travels; file ids (where the
+ * destination has no file with the id yet), modes, owners, times,
  * symlinks, special files (FIFOs, sockets, devices), hard links and extended attributes (WebDAV dead properties
  * included) do.
  *
@@ -80,7 +81,10 @@ export async function pack(
       const packed = await store.createVolume("default", { ...settings, ...options.encryptWith });
       const name = normalizePath(path).split("/").pop()!;
       const to = top.isDirectory ? "/" : `/${name}`;
-      return await copyAcross({ fs: vol, path }, { fs: packed, path: to }, options);
+      return await copyAcross({ fs: vol, path }, { fs: packed, path: to }, {
+        ...options,
+        keepIds: true,
+      });
     })();
     // One self-contained file: its log folded in before it takes its name.
     Db.settle(tmp);
@@ -126,5 +130,8 @@ export async function unpack(
   }
   await using store = await Store.open(src, { readOnly: true });
   const packed = await store.volume("default", { ...options.credential, readOnly: true });
-  return await copyAcross({ fs: packed, path: "/" }, { fs: vol, path }, options);
+  return await copyAcross({ fs: packed, path: "/" }, { fs: vol, path }, {
+    ...options,
+    keepIds: true,
+  });
 }

@@ -155,8 +155,10 @@ async function writeStreamed(
       // chunk-sized blocks, so each write fills whole slots.
       const block = new Uint8Array(chunkSize);
       let fill = 0;
+      let streamed = 0;
       for await (const chunk of data) {
         options.signal?.throwIfAborted();
+        streamed += chunk.length;
         for (let o = 0; o < chunk.length;) {
           const n = Math.min(block.length - fill, chunk.length - o);
           block.set(chunk.subarray(o, o + n), fill);
@@ -169,6 +171,8 @@ async function writeStreamed(
         }
       }
       if (fill > 0) await content.write(offset, block.subarray(0, fill));
+      // A stream's bytes count in the volume's statistics of the call (`vol.stats()`).
+      core.statsOf(tree.vol.id).add("writeFile", 0, streamed, 0, false, true);
     }
     await content.commit(false, () => {
       if (!to.fresh) return;
