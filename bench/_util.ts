@@ -122,21 +122,46 @@ function fmt(v: number): string {
   return v.toFixed(2);
 }
 
-/** Prints rows as a readable table, systems side by side. */
+/** Units where less is better (times, memory). */
+const LOWER_IS_BETTER = new Set(["ms", "s", "MiB", "MB", "bytes"]);
+/** Reference figures, not peers a user would pick instead: memory and the bare host. */
+const REFERENCES = new Set(["tmpfs", "host directory"]);
+
+/**
+ * Trove's figure against the best peer's in one row, as "better is above
+ * 1" (a time's ratio is the peer's over Trove's), with "miss" below 1;
+ * blank when the row has no peer (tmpfs and the bare host are references,
+ * not peers).
+ */
+export function ratioCell(row: Map<string, number>, unit: string): string {
+  const trove = [...row].find(([s]) => s.startsWith("trove"))?.[1];
+  const peers = [...row].filter(([s]) => !s.startsWith("trove") && !REFERENCES.has(s))
+    .map(([, v]) => v);
+  if (trove === undefined || peers.length === 0 || trove <= 0) return "";
+  const lower = LOWER_IS_BETTER.has(unit);
+  const best = lower ? Math.min(...peers) : Math.max(...peers);
+  if (best <= 0) return "";
+  const r = lower ? best / trove : trove / best;
+  return `${r.toFixed(2)}${r < 1 ? " miss" : ""}`;
+}
+
+/** Prints rows as a readable table, systems side by side, and Trove ÷ the best peer. */
 export function table(rows: Row[]): string {
   const systems = [...new Set(rows.map((r) => r.system))];
   const keys = [...new Set(rows.map((r) => `${r.bench}\u0000${r.case}\u0000${r.unit}`))];
-  const header = ["benchmark", "case", "unit", ...systems];
+  const header = ["benchmark", "case", "unit", ...systems, "trove ÷ best peer"];
   const lines = [header];
   for (const k of keys) {
     const [bench, c, unit] = k.split("\u0000");
+    const values = new Map<string, number>();
     const cells = systems.map((s) => {
       const r = rows.find((x) =>
         x.bench === bench && x.case === c && x.unit === unit && x.system === s
       );
+      if (r) values.set(s, r.value);
       return r ? fmt(r.value) : "";
     });
-    lines.push([bench, c, unit, ...cells]);
+    lines.push([bench, c, unit, ...cells, ratioCell(values, unit)]);
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const out = lines.map((l) =>

@@ -17,6 +17,7 @@ import {
   XmlError,
 } from "../dav/xml.ts";
 import { InvalidArgument, NameTooLong } from "../mod.ts";
+import { ratioCell } from "../bench/_util.ts";
 
 const matches = (glob: string, paths: string[]) => {
   const re = globToRegExp(glob);
@@ -127,4 +128,16 @@ Deno.test("serialize writes an element that stands on its own, and parses back t
   const back = parseXml(text);
   assertEquals(back, el);
   assertEquals(escapeXml(`<a & "b">`), "&lt;a &amp; &quot;b&quot;&gt;");
+});
+
+Deno.test("bench: each row's ratio to the best peer, a time's the other way round, misses marked", () => {
+  const row = (entries: [string, number][]) => new Map(entries);
+  assertEquals(ratioCell(row([["trove", 300], ["apache mod_dav", 100]]), "MB/s"), "3.00");
+  assertEquals(
+    ratioCell(row([["trove", 50], ["gocryptfs", 100], ["tmpfs", 900]]), "MB/s"),
+    "0.50 miss",
+  );
+  assertEquals(ratioCell(row([["trove", 40], ["apache mod_dav", 20]]), "ms"), "0.50 miss");
+  assertEquals(ratioCell(row([["trove (encrypted)", 10]]), "MB/s"), "");
+  assertEquals(ratioCell(row([["trove", 10], ["tmpfs", 20]]), "MB/s"), "", "tmpfs is a reference");
 });
