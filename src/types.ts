@@ -37,7 +37,7 @@ export interface FileInfo {
   /** The node id: stable for the life of the node, unique in the store. */
   ino: number;
   /**
-   * The file's stable id, a UUID: kept across renames, unique in the store
+   * The file's stable id, a UUID (version 7 for new files): kept across renames, unique in the store
    * (a snapshot's copy shows its original's); `Volume.byId` finds it.
    */
   id: string;

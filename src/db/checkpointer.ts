@@ -14,8 +14,12 @@
 import type { Db } from "./db.ts";
 
 const SOFT_BYTES = 4 << 20;
-/** Pages a metadata-only commit typically dirties (measured: 4 to 8). */
-const PAGES_PER_COMMIT = 8;
+/**
+ * Pages a small commit typically dirties: a 4 KiB file's create grows the
+ * log by about 14 pages of 16 KiB (node, entry, version, extent, chunk,
+ * the id, name and hash indexes, parent, volume, change feed).
+ */
+const PAGES_PER_COMMIT = 14;
 const HARD_BYTES = 256 << 20;
 /**
  * Past this much estimated log, the writer copies the log itself between
@@ -67,6 +71,8 @@ export class Checkpointer {
   #stopping: Promise<void> | null = null;
   /** Estimated log size at which the writer next copies the log itself. */
   #catchUpAt = CATCH_UP_BYTES;
+  /** The log file's inode at the first commit (null: unknown, no check). */
+  #walIno: number | null | undefined;
 
   constructor(db: Db) {
     this.#db = db;
@@ -174,7 +180,12 @@ export class Checkpointer {
         // copied, which a pass racing a busy writer never reaches. Once it
         // is long, copy the few frames committed during the pass here,
         // between commits, so the next commit rewinds it.
-        if (this.#pending < TAIL_BYTES && log * this.#pageSize >= REWIND_BYTES) this.#tail();
+        // A fast writer can keep a few MiB ahead of every pass, so the log
+        // would grow without bound: past the catch-up length, copy it all.
+        const long = log * this.#pageSize;
+        if (long >= REWIND_BYTES && (this.#pending < TAIL_BYTES || long >= CATCH_UP_BYTES)) {
+          this.#tail();
+        }
       }
       this.#atStart = -1;
     }
@@ -190,9 +201,32 @@ export class Checkpointer {
     } catch { /* the next pass retries */ }
   }
 
+  /** The inode of the file at the log's path: null when it is gone, undefined when unknowable. */
+  #logIno(): number | null | undefined {
+    try {
+      return Deno.statSync(`${this.#db.path}-wal`).ino ?? undefined;
+    } catch (e) {
+      return e instanceof Deno.errors.NotFound ? null : undefined; // no permission: no check
+    }
+  }
+
+  /**
+   * True when the log at the store's path is no longer the one this
+   * connection writes (deleted, or replaced by another process's new one):
+   * a Worker opening the path now would checkpoint a different log.
+   */
+  #logMoved(): boolean {
+    if (this.#walIno === undefined || this.#walIno === null) return false;
+    const now = this.#logIno();
+    return now !== undefined && now !== this.#walIno;
+  }
+
   /** Asks the Worker for a pass unless one is running. */
   #kick(): void {
     if (!this.#enabled || this.#stopping || this.#busy()) return;
+    // The log was deleted under us: only this connection can still fold it
+    // into the file (it does at close), so the Worker stops for good.
+    if (this.#logMoved()) return this.#fail();
     if (!this.#spawn()) return;
     this.#lastKick = Date.now();
     this.#atStart = this.#pending;
@@ -212,6 +246,7 @@ export class Checkpointer {
    */
   committed(bytes: number): void {
     if (!this.#enabled) return;
+    if (this.#walIno === undefined) this.#walIno = this.#logIno() ?? null;
     this.#pending += Math.max(0, bytes) + PAGES_PER_COMMIT * this.#pageSize;
     if (this.#pending >= this.#catchUpAt) this.#catchUp();
     else if (!this.#busy() && this.#pending >= SOFT_BYTES) this.#kick();

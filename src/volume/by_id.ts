@@ -8,7 +8,7 @@
  */
 
 import { NotFound } from "../errors.ts";
-import { checkUuid } from "../tree/entries.ts";
+import { checkUuid, newUuid } from "../tree/entries.ts";
 import type { FileInfo, OpenMode, OpenOptions, RemoveOptions } from "../types.ts";
 import type { VolumeContext } from "./context.ts";
 import type { FileHandle } from "./handle.ts";
@@ -102,7 +102,7 @@ export interface FlatFiles {
 export function flatFiles(ctx: VolumeContext, ops: PathOps): FlatFiles {
   return {
     async write(data, options = {}) {
-      const id = options.id === undefined ? crypto.randomUUID() : checkUuid(options.id);
+      const id = options.id === undefined ? newUuid() : checkUuid(options.id);
       const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
       if (!(await ops.exists(FILES_DIR))) await ops.mkdir(FILES_DIR, { recursive: true });
       await ops.writeFile(`${FILES_DIR}/${id}`, bytes, { id, createNew: true });
