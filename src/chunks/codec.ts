@@ -89,6 +89,8 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /** A volume's chunk pipeline. */
 const histogram = new Int32Array(256);
+/** Incompressible chunks up to this size are encoded without asking whether they are known. */
+const ASK_SMALL_BYTES = 16 << 10;
 
 /**
  * True when the bytes' order-0 entropy is near 8 bits a byte (random,
@@ -175,11 +177,15 @@ export class ChunkCodec {
    * Hashes, compresses when that helps, and seals a chunk. When `known`
    * says the volume already holds a chunk with this id, the costly steps
    * are skipped and the result carries no data (the caller reuses the
-   * stored chunk).
+   * stored chunk); it is not asked about a small chunk that would not be
+   * compressed anyway.
    */
   encode(plain: Uint8Array, known?: (hash: Uint8Array) => boolean): EncodedChunk {
     const hash = this.hash(plain);
-    if (known?.(hash)) {
+    const compress = this.config.level > 0 && plain.length >= 64 && !this.#incompressible(plain);
+    // Asking pays when it can spare compressing (or sealing a big chunk);
+    // a small incompressible chunk costs less to encode than the question.
+    if ((compress || plain.length > ASK_SMALL_BYTES) && known?.(hash)) {
       return {
         hash,
         data: new Uint8Array(0),
@@ -191,7 +197,7 @@ export class ChunkCodec {
     }
     let data = plain;
     let codec = 0;
-    if (this.config.level > 0 && plain.length >= 64 && !this.#incompressible(plain)) {
+    if (compress) {
       const z = zlib.zstdCompressSync(plain, this.#zstdOptions);
       if (z.length < plain.length) {
         data = bytes(z);

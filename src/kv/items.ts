@@ -95,9 +95,6 @@ export class KvItems {
   }
 
   encode(plain: Uint8Array): EncodedChunk {
-    // Asking the pool first saves compressing a large chunk it holds; a
-    // small one costs less to encode than the query.
-    if (plain.length <= 16 << 10) return this.p.codec.encode(plain);
     const { db } = this.p.core;
     const volume = this.p.id;
     return this.p.codec.encode(

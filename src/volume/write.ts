@@ -19,9 +19,6 @@ import { checkUuid } from "../tree/entries.ts";
 import type { WriteFileOptions } from "../types.ts";
 import type { VolumeContext } from "./context.ts";
 
-/** Chunks up to this size are encoded without asking the pool whether it holds them. */
-const ASK_POOL_ABOVE = 16 << 10;
-
 /** Checks `offset` and `append` of a write before anything happens. */
 function checkOptions(path: string, options: WriteFileOptions): void {
   const at = options.offset;
@@ -80,12 +77,8 @@ async function writeSmall(
     : null;
   await core.checkpointer.throttle();
   return core.db.tx(() => {
-    // Asking the pool first spares compressing a chunk it holds; for a tiny
-    // chunk the query costs more than encoding it again.
-    const known = data.length > ASK_POOL_ABOVE
-      ? (h: Uint8Array) => hasChunk(tree.db, tree.vol.id, h)
-      : undefined;
-    const enc = early ?? (data.length > 0 ? codec.encode(data, known) : null);
+    const enc = early ??
+      (data.length > 0 ? codec.encode(data, (h) => hasChunk(tree.db, tree.vol.id, h)) : null);
     const r = tree.resolve(path, true);
     let node: number;
     if (r.node) {
