@@ -321,7 +321,7 @@ Deno.test("statistics count calls, bytes and time; the emulator adds latency and
   assertEquals((await vol.info()).stats.ops.readFile.calls, 1);
 });
 
-Deno.test("TROVE_LATENCY and TROVE_BANDWIDTH slow a real process's KV calls and show in its stats", async () => {
+Deno.test("TROVE_LATENCY and TROVE_BANDWIDTH reach a real process: its KV statistics show the emulation", async () => {
   await using dir = await tempDir();
   await troveOk(dir.path, ["init"]);
   await troveOk(dir.path, ["kv", "set", "k", "v"]);

@@ -7,7 +7,7 @@
  */
 
 import type { EncodedChunk } from "../chunks/codec.ts";
-import { type ChunkSource, putChunk } from "../chunks/pool.ts";
+import { type ChunkSource, hasChunk, putChunk } from "../chunks/pool.ts";
 import type { Core } from "../core/core.ts";
 import { InvalidArgument, NotFound } from "../errors.ts";
 import { type ParsedKey, parseKey } from "./keys.ts";
@@ -95,12 +95,7 @@ export class KvItems {
   }
 
   encode(plain: Uint8Array): EncodedChunk {
-    const { db } = this.p.core;
-    const volume = this.p.id;
-    return this.p.codec.encode(
-      plain,
-      (h) => db.get("SELECT 1 FROM chunks WHERE volume = ? AND hash = ?", volume, h) !== undefined,
-    );
+    return this.p.codec.encode(plain, (h) => hasChunk(this.db, this.p.id, h));
   }
 
   /** Stores encoded chunks as extents `from…` of item `key` (inside a transaction). */

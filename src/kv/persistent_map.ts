@@ -228,19 +228,18 @@ export class PersistentMap<V = unknown> implements AsyncDisposable {
    */
   async delete(key: string): Promise<boolean> {
     this.#check();
-    const had = await this.has(key);
     if (!this.#durable) {
+      const had = await this.has(key);
       this.#pending.set(key, DELETED);
       return had;
     }
-    if (had) {
-      try {
-        await this.#kv.delete(kvKey(key));
-      } catch (e) {
-        if (!(e instanceof NotFound)) throw e; // another process deleted it first
-      }
+    try {
+      await this.#kv.delete(kvKey(key));
+      return true;
+    } catch (e) {
+      if (e instanceof NotFound) return false; // none, or another process deleted it first
+      throw e;
     }
-    return had;
   }
 
   /**

@@ -9,14 +9,13 @@
 
 import {
   checkVolumeOptions,
-  cryptoConfig,
   insertVolume,
   toRecord,
+  VOLUME_NAME,
   type VolumeRow,
 } from "./volumes.ts";
 import { type Emulation, emulationFrom, OpStats, type Stats } from "../core/stats.ts";
-import { insertSlot, slotsOf, type Subkeys, subkeys, unlock } from "../crypto/keys.ts";
-import { type MetaCodec, plainMeta, SealedMeta } from "../crypto/meta.ts";
+import { insertSlot, type Subkeys } from "../crypto/keys.ts";
 import { BadKey, InvalidArgument, NotFound } from "../errors.ts";
 import { KvStore } from "../kv/kv.ts";
 import type { KdfOptions } from "../types.ts";
@@ -90,14 +89,13 @@ export abstract class StoreKv extends StoreVolumes {
    * ```
    */
   async kv(name: string, options: KvOptions = {}): Promise<KvStore> {
-    if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    if (typeof name !== "string" || !VOLUME_NAME.test(name)) {
       throw new InvalidArgument(
         "a KV store name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
         String(name),
       );
     }
     const credential = credentialOf(options);
-    const emulation = emulationFrom(options);
     await this.enter(false);
     const db = this.core.db;
     let row = kvRow(db, name);
@@ -132,19 +130,12 @@ export abstract class StoreKv extends StoreVolumes {
       if (!credential) {
         throw new BadKey("the KV store is encrypted: give its passphrase or key file", name);
       }
-      const { uidBytes } = cryptoConfig(row);
-      const { key } = await unlock(credential, slotsOf(db, row.id), uidBytes);
-      keys = subkeys(key, uidBytes);
-      key.fill(0);
+      keys = await this.unlockRow(row, credential);
     } else if (row.crypto === null && credential) {
       throw new InvalidArgument("the KV store is not encrypted", name);
     }
     const record = toRecord(row);
-    const codec = this.codecFor(
-      record,
-      keys && { idKey: keys.chunkId, sealKey: keys.chunkSeal, noDedup: !cryptoConfig(row).dedup },
-    );
-    const meta: MetaCodec = keys ? new SealedMeta(keys) : plainMeta;
+    const { codec, meta } = this.codecsOf(row, keys);
     const id = row.id;
     return new KvStore({
       core: this.core,
@@ -155,7 +146,7 @@ export abstract class StoreKv extends StoreVolumes {
       meta,
       readOnly: !!options.readOnly || this.core.readOnly,
       stats: options.latencyUs !== undefined || options.bandwidthBps !== undefined
-        ? new OpStats(emulation)
+        ? new OpStats(emulationFrom(options))
         : this.core.statsOf(id),
       destroy: async () => {
         await this.enter(true);

@@ -189,28 +189,36 @@ export abstract class StoreVolumes {
     if (!credential) {
       throw new BadKey("the volume is encrypted: give its passphrase or key file", name);
     }
+    return this.open(r, !!options.readOnly, await this.unlockRow(r, credential));
+  }
+
+  /** The subkeys of encrypted row `r`, unwrapped by `credential`; `BadKey` if it is wrong. */
+  protected async unlockRow(r: VolumeRow, credential: Credential): Promise<Subkeys> {
     const { uidBytes } = cryptoConfig(r);
     const { key } = await unlock(credential, slotsOf(this.core.db, r.id), uidBytes);
-    const keys = subkeys(key, uidBytes);
-    key.fill(0);
-    return this.open(r, !!options.readOnly, keys);
+    try {
+      return subkeys(key, uidBytes);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** The chunk codec and name codec of row `r`; `keys` when it is encrypted (and unlocked). */
+  protected codecsOf(r: VolumeRow, keys?: Subkeys): { codec: ChunkCodec; meta: MetaCodec } {
+    const record = toRecord(r);
+    if (!keys) return { codec: this.codecFor(record), meta: plainMeta };
+    const codec = this.codecFor(record, {
+      idKey: keys.chunkId,
+      sealKey: keys.chunkSeal,
+      noDedup: !cryptoConfig(r).dedup,
+    });
+    return { codec, meta: new SealedMeta(keys) };
   }
 
   /** A volume object over row `r`; `keys` when it is encrypted (and unlocked). */
   protected open(r: VolumeRow, readOnly: boolean, keys?: Subkeys): Volume {
     const record = toRecord(r);
-    let codec: ChunkCodec;
-    let meta: MetaCodec = plainMeta;
-    if (keys) {
-      codec = this.codecFor(record, {
-        idKey: keys.chunkId,
-        sealKey: keys.chunkSeal,
-        noDedup: !cryptoConfig(r).dedup,
-      });
-      meta = new SealedMeta(keys);
-    } else {
-      codec = this.codecFor(record);
-    }
+    const { codec, meta } = this.codecsOf(r, keys);
     const tree = new Tree(this.core, record, meta);
     const vol = new Volume(this.core, { tree, codec, readOnly });
     if (!readOnly && !keys) this.opened.set(r.name, vol);

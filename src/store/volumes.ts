@@ -19,7 +19,8 @@ export const VOLUME_DEFAULTS: Required<Omit<VolumeOptions, "capacity">> = {
   keepVersions: 10,
 };
 
-const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Names of volumes and KV stores. */
+export const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Checks a volume name and returns it. */
 export function checkVolumeName(name: string): string {
