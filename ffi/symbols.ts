@@ -17,7 +17,14 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** The same call on this thread, for a non-blocking device (`-EAGAIN` when idle). */
+  fuse_session_receive_buf_now: {
+    name: "fuse_session_receive_buf",
+    parameters: ["pointer", "buffer"],
+    result: "i32",
+  },
   fuse_session_process_buf: { parameters: ["pointer", "buffer"], result: "void" },
+  fuse_session_fd: { parameters: ["pointer"], result: "i32" },
   fuse_reply_err: { parameters: ["pointer", "i32"], result: "i32" },
   fuse_reply_none: { parameters: ["pointer"], result: "void" },
   fuse_reply_entry: { parameters: ["pointer", "buffer"], result: "i32" },
@@ -47,6 +54,28 @@ const SYMBOLS = {
   },
   fuse_req_ctx: { parameters: ["pointer"], result: "pointer" },
 } as const;
+
+/** The C library calls the request loop needs: waiting on the device, making it non-blocking. */
+const LIBC_SYMBOLS = {
+  /** Waits on a pool thread until the device has a request (or the timeout). */
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+} as const;
+
+/** The loaded C library. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
+let libc: Libc | null | undefined;
+
+/** The C library, or null where it cannot be loaded (the loop then blocks on pool threads). */
+export function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  try {
+    libc = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
 
 /** The loaded library. */
 export type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;

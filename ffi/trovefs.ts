@@ -356,13 +356,16 @@ export class TroveFs implements LowLevelHandlers {
     const { flags } = r.fileInfo();
     const { uid, gid } = r.caller();
     this.#run(r, async () => {
-      const info = await this.#on(parent).create(this.#id(parent), name, {
-        kind: "file",
-        mode: mode & 0o7777,
-        uid,
-        gid,
-      });
-      const handle = await this.#on(parent).open(info.ino, this.#openOptions(flags));
+      const on = this.#on(parent);
+      const how = { mode: mode & 0o7777, uid, gid };
+      const open = this.#openOptions(flags);
+      // The node and its open mark in one commit where the volume can.
+      const { info, handle } = on.createOpen
+        ? await on.createOpen(this.#id(parent), name, how, open)
+        : await on.create(this.#id(parent), name, { kind: "file", ...how }).then(async (info) => ({
+          info,
+          handle: await on.open(info.ino, open),
+        }));
       r.create(this.#attr(info), this.#ttl, { fh: this.#keep(handle) });
     });
   }

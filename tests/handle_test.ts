@@ -6,7 +6,9 @@ import {
   NotFound,
   PermissionDenied,
   SeekMode,
+  Store,
 } from "../mod.ts";
+import { DatabaseSync } from "node:sqlite";
 import { randomBytes, sameBytes, tempStore } from "./_helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -200,4 +202,42 @@ Deno.test("a snapshot handle reads the version current at open while others comm
   assert(sameBytes(first, v1.subarray(0, 100_000)) && sameBytes(rest, v1.subarray(100_000)));
   await snap.close();
   await assertRejects(() => vol.open("/f", { write: true, snapshot: true }), InvalidArgument);
+});
+
+Deno.test("a close costs no commit: the open mark goes with the next commit or soon after, and an unlink elsewhere meanwhile still frees the file", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  await vol.writeTextFile("/a", "kept until closed");
+  const count = (sql: string) => {
+    const db = new DatabaseSync(t.path, { readOnly: true });
+    try {
+      return Number(db.prepare(sql).get()!.n);
+    } finally {
+      db.close();
+    }
+  };
+  const marks = () => count("SELECT COUNT(*) AS n FROM opens");
+  const unlinked = () => count("SELECT COUNT(*) AS n FROM nodes WHERE nlink = 0");
+  await using other = await Store.open(t.path);
+  const there = await other.volume();
+  // Closed, but its mark stands until a commit carries it: a reopen finds it.
+  const f = await vol.open("/a", "r");
+  await f.close();
+  assertEquals(marks(), 1);
+  const g = await vol.open("/a", "r");
+  await g.close();
+  // Another store unlinks it meanwhile: the mark keeps the node for now.
+  await there.remove("/a", { permanent: true });
+  assertEquals(unlinked(), 1);
+  // The next commit here drops the mark, and the node with it.
+  await vol.writeTextFile("/b", "b");
+  assertEquals(marks(), 0);
+  assertEquals(unlinked(), 0);
+  assert((await t.store.check()).ok);
+  // With no commit to carry it, a close's mark goes within a moment.
+  const h = await vol.open("/b", "r");
+  await h.close();
+  assertEquals(marks(), 1);
+  await new Promise((r) => setTimeout(r, 400));
+  assertEquals(marks(), 0);
 });

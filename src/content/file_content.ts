@@ -173,11 +173,17 @@ export class FileContent {
     return this.#changed;
   }
 
-  /** Records this content in `opens` so an unlink keeps the node. */
-  register(): void {
+  /**
+   * Records this content in `opens` so an unlink keeps the node; with
+   * `marked`, the caller's committed transaction did (a create that opens).
+   */
+  register(marked = false): void {
     const session = this.tree.core.session;
     if (this.#registered || session.id === null) return;
-    this.tree.db.tx(() => session.markOpen(this.nodeId));
+    // A close deferred to the next commit left the mark standing.
+    if (!marked && !session.reopen(this.nodeId)) {
+      this.tree.db.tx(() => session.markOpen(this.nodeId));
+    }
     this.#registered = true;
   }
 
@@ -570,10 +576,8 @@ export class FileContent {
       if (core.readOnly || core.closed && core.session.id === null) return;
       if (this.#pending !== null) this.#discardNow();
       if (!this.#registered) return;
-      this.tree.db.tx(() => {
-        core.session.markClosed(this.nodeId);
-        this.tree.entries.dropIfUnused(this.nodeId);
-      });
+      const { entries } = this.tree;
+      core.session.release(this.nodeId, () => entries.dropIfUnused(this.nodeId));
     });
   }
 

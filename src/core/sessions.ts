@@ -12,6 +12,9 @@ import type { Clock } from "../clock.ts";
 import type { Db } from "../db/db.ts";
 import { count, type Room } from "../db/rooms.ts";
 
+/** How long a deferred close waits for a commit to carry it. */
+const CLOSE_DELAY_MS = 200;
+
 /** This process's session in a store. */
 export class Session {
   readonly #db: Db;
@@ -19,10 +22,26 @@ export class Session {
   /** The `sessions` row; null until started (and after ending). */
   id: number | null = null;
   #timer?: ReturnType<typeof setInterval>;
+  /**
+   * Closed files whose open marks go in the next commit, with what to run
+   * then (drop the node if it lost its last link meanwhile): a close then
+   * costs no commit of its own, and a reopen before it finds its mark.
+   */
+  readonly #closing = new Map<number, () => void>();
+  /** The marks the transaction committing now drops (restored if it rolls back). */
+  #dropping = new Map<number, () => void>();
+  #flushTimer?: ReturnType<typeof setTimeout>;
 
   constructor(db: Db, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
+    if (db.readOnly) return;
+    db.beforeCommit(() => this.#dropClosed());
+    db.afterCommit(() => this.#dropping.clear());
+    db.afterRollback(() => {
+      for (const [node, then] of this.#dropping) this.#closing.set(node, then);
+      this.#dropping.clear();
+    });
   }
 
   /** Registers the session and starts its heartbeat (every quarter of the timeout). */
@@ -64,19 +83,82 @@ export class Session {
 
   /** Forgets that this session has `node` open (inside the caller's transaction). */
   markClosed(node: number): void {
+    this.#closing.delete(node);
     this.#db.run("DELETE FROM opens WHERE session = ? AND node = ?", this.id, node);
+  }
+
+  /**
+   * A node's last handle closed: its mark goes in the next commit while it
+   * is still linked (a close then costs no commit of its own), else now,
+   * and `drop` runs with it (deleting the node if nothing uses it).
+   */
+  release(node: number, drop: () => void): void {
+    const db = this.#db;
+    const linked = !db.inTransaction &&
+      (db.get<{ nlink: number }>("SELECT nlink FROM nodes WHERE id = ?", node)?.nlink ?? 0) > 0;
+    if (linked) return this.markClosedLater(node, drop);
+    db.tx(() => {
+      this.markClosed(node);
+      drop();
+    });
+  }
+
+  /**
+   * Forgets `node`'s open mark in the next commit, then runs `then` in it;
+   * a commit comes within {@linkcode CLOSE_DELAY_MS} even when nothing else
+   * writes. For a closed file that is still linked: until the mark goes,
+   * another process unlinking it keeps the node, and `then` drops it.
+   */
+  markClosedLater(node: number, then: () => void): void {
+    if (this.id === null) return;
+    this.#closing.set(node, then);
+    if (this.#flushTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      if (this.#closing.size === 0 || this.#db.inTransaction) return;
+      try {
+        this.#db.tx(() => {}); // the commit hook drops the marks
+      } catch { /* busy: the next commit drops them */ }
+    }, CLOSE_DELAY_MS);
+    Deno.unrefTimer(timer);
+    this.#flushTimer = timer;
+  }
+
+  /**
+   * For a reopen: true when `node`'s open mark still stands because its
+   * close was deferred (which is now cancelled), so no commit is needed.
+   */
+  reopen(node: number): boolean {
+    return this.#closing.delete(node);
+  }
+
+  #dropClosed(): void {
+    if (this.#closing.size === 0 || this.id === null) return;
+    for (const [node, then] of this.#closing) {
+      this.#db.run("DELETE FROM opens WHERE session = ? AND node = ?", this.id, node);
+      this.#dropping.set(node, then);
+      then();
+    }
+    this.#closing.clear();
   }
 
   /** Ends the session: stops the heartbeat and deletes its rows. */
   end(): void {
     clearInterval(this.#timer);
+    clearTimeout(this.#flushTimer);
     if (this.id === null) return;
     const id = this.id;
-    this.id = null;
-    this.#db.tx(() => {
-      this.#db.run("DELETE FROM opens WHERE session = ?", id);
-      this.#db.run("DELETE FROM sessions WHERE id = ?", id);
-    });
+    try {
+      this.#db.tx(() => {
+        // Closes still deferred go first: they may drop nodes unlinked meanwhile.
+        this.#dropClosed();
+        this.#db.run("DELETE FROM opens WHERE session = ?", id);
+        this.#db.run("DELETE FROM sessions WHERE id = ?", id);
+      });
+    } finally {
+      this.id = null;
+      this.#closing.clear();
+    }
   }
 }
 

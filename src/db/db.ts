@@ -70,6 +70,8 @@ export class Db {
   readonly #beforeCommit: (() => void)[] = [];
   /** Run after every outer transaction that rolled back. */
   readonly #afterRollback: (() => void)[] = [];
+  /** Run after every outer transaction that committed. */
+  readonly #afterCommit: (() => void)[] = [];
 
   private constructor(raw: DatabaseSync, path: string, readOnly: boolean) {
     this.raw = raw;
@@ -241,6 +243,11 @@ export class Db {
     this.#afterRollback.push(fn);
   }
 
+  /** Registers `fn` to run after every outer transaction that committed. */
+  afterCommit(fn: () => void): void {
+    this.#afterCommit.push(fn);
+  }
+
   #rolledBack(): void {
     this.#stored = 0;
     for (const fn of this.#afterRollback) fn();
@@ -254,6 +261,7 @@ export class Db {
   #committed(): void {
     const bytes = this.#stored;
     this.#stored = 0;
+    for (const fn of this.#afterCommit) fn();
     this.onCommit?.(bytes);
   }
 

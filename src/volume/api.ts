@@ -212,6 +212,16 @@ export interface NodeOperations {
   readLink(ino: number): Promise<string>;
   setAttributes(ino: number, attrs: SetAttributes): Promise<FileInfo>;
   open(ino: number, options?: OpenOptions | OpenMode): Promise<FileHandle>;
+  /**
+   * Creates a regular file and opens it, in one commit (a kernel `create`);
+   * where absent, `create` then `open`.
+   */
+  createOpen?(
+    dirIno: number,
+    name: string,
+    options: Omit<NewNodeOptions, "kind">,
+    open?: OpenOptions | OpenMode,
+  ): Promise<{ info: FileInfo; handle: FileHandle }>;
   getXattr(ino: number, name: string): Promise<Uint8Array>;
   setXattr(ino: number, name: string, value: Uint8Array, options?: XattrOptions): Promise<void>;
   removeXattr(ino: number, name: string): Promise<void>;

@@ -157,6 +157,7 @@ export class VolumeContext {
     n: NodeRow,
     mode: OpenOptions & HandleMode,
     path: string,
+    how: { marked?: boolean } = {},
   ): Promise<FileHandle> {
     if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
     if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
@@ -171,7 +172,7 @@ export class VolumeContext {
       stats: this.core.statsOf(this.tree.vol.id),
     });
     try {
-      if (!this.core.readOnly && !mode.snapshot) content.register();
+      if (!this.core.readOnly && !mode.snapshot) content.register(how.marked);
       if (mode.truncate) await content.truncate(0);
     } catch (e) {
       await handle.discard();

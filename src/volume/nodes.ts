@@ -376,6 +376,46 @@ export class NodeApi implements NodeOperations {
   }
 
   /**
+   * Creates a regular file and opens it: the node and its open mark go in
+   * one commit, where `create` then `open` take two.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * const { info, handle } = await vol.nodes.createOpen(vol.nodes.rootIno, "a", {}, "w");
+   * await handle.write(new TextEncoder().encode("one commit"));
+   * await handle.close();
+   * assert(info.isFile && (await vol.readTextFile("/a")) === "one commit");
+   * ```
+   */
+  async createOpen(
+    dirIno: number,
+    name: string,
+    options: Omit<NewNodeOptions, "kind">,
+    open?: OpenOptions | OpenMode,
+  ): Promise<{ info: FileInfo; handle: FileHandle }> {
+    const mode = openMode(open);
+    const session = this.#vol.core.session;
+    const { n, info } = await this.#vol.write((t) => {
+      const dir = this.#dir(t, dirIno);
+      const n = t.node(t.entries.create(dir, name, { ...options, kind: Kind.File }));
+      session.markOpen(n.id);
+      return { n, info: this.#vol.infoOf(n) };
+    });
+    try {
+      const handle = await this.#vol.openContent(n, mode, `#${n.id}`, { marked: true });
+      return { info, handle };
+    } catch (e) {
+      const entries = this.#vol.tree.entries;
+      session.markClosedLater(n.id, () => entries.dropIfUnused(n.id));
+      throw e;
+    }
+  }
+
+  /**
    * The value of an extended attribute; `NoAttribute` if unset.
    *
    * @example
