@@ -50,6 +50,14 @@ export class ChunkCache {
     }
   }
 
+  /** Drops an entry (a streamed chunk that is not read again). */
+  forget(id: number): void {
+    const v = this.#map.get(id);
+    if (!v) return;
+    this.#map.delete(id);
+    this.#bytes -= v.length;
+  }
+
   has(id: number): boolean {
     return this.#map.has(id);
   }

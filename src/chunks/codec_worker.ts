@@ -10,6 +10,7 @@
 
 import { Db } from "../db/db.ts";
 import { ChunkCodec, type CodecConfig } from "./codec.ts";
+import { noteAllocation } from "./memory.ts";
 import { hasChunk, storedChunk } from "./pool.ts";
 import { SqliteChunkBackend } from "./sqlite_backend.ts";
 import "../crypto/aead.ts"; // registers the sealer for encrypted volumes
@@ -84,6 +85,8 @@ function load(codec: ChunkCodec, config: CodecConfig, id: number): Uint8Array | 
   }
   if (found.row.volume !== config.volumeId) return null;
   const plain = codec.decode(found.data, found.row);
+  // The stored bytes of a sealed or compressed chunk die here (the plaintext is handed over).
+  if (plain !== found.data) noteAllocation(found.data.length);
   return plain.byteLength === plain.buffer.byteLength ? plain : plain.slice();
 }
 

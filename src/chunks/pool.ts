@@ -150,8 +150,8 @@ export function loadChunk(src: ChunkSource, id: number): Uint8Array {
   const hit = src.cache.get(id);
   if (hit) return hit;
   const { row, data } = storedChunk(src.db, src.backend, id);
-  noteAllocation(data.length + row.size);
   const plain = src.codec.decode(data, row, { rehash: src.rehash });
+  noteAllocation(plain === data ? data.length : data.length + plain.length);
   src.cache.set(id, plain);
   return plain;
 }

@@ -55,6 +55,8 @@ export class FileContent {
   #lastEnd = -1;
   /** The last slot read-ahead has looked up. */
   #aheadUntil = -1;
+  /** True while reads follow each other: a chunk read to its end is not kept. */
+  #streaming = false;
 
   /** True when reads stay on the version current at open. */
   readonly #snapshot: boolean;
@@ -245,6 +247,7 @@ export class FileContent {
    */
   async #readAhead(from: number, to: number): Promise<void> {
     const sequential = from === this.#lastEnd;
+    this.#streaming = sequential;
     this.#lastEnd = to;
     const end = Math.min(to, this.#size);
     if (from >= end) return;
@@ -289,6 +292,9 @@ export class FileContent {
         if (chunk !== undefined) {
           data = this.#load(chunk);
           len = data.length;
+          // A stream is past it: dropping it now lets it die young (a cheap
+          // collection frees it) instead of aging in the cache.
+          if (this.#streaming && to >= len) this.tree.core.cache.forget(chunk);
         }
       }
       if (data && from < len) {
