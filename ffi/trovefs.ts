@@ -181,8 +181,11 @@ export class TroveFs implements LowLevelHandlers {
 
   // ---- names -------------------------------------------------------------
 
-  /** A lookup; `.snapshots` and `.trash` in the root are the snapshots and the trash. */
-  async #lookup(parent: bigint, name: string): Promise<FileInfo> {
+  /**
+   * A lookup, null for a missing name; `.snapshots` and `.trash` in the
+   * root are the snapshots and the trash.
+   */
+  async #lookup(parent: bigint, name: string): Promise<FileInfo | null> {
     const dir = this.#router.dir;
     if (this.#id(parent) === this.#root) {
       if (dir && name === SNAPSHOTS_DIR) return dir.stat(SNAPDIR_INO);
@@ -191,12 +194,18 @@ export class TroveFs implements LowLevelHandlers {
         if (root) return root;
       }
     }
-    return await this.#on(parent).lookup(this.#id(parent), name);
+    const on = this.#on(parent);
+    // A miss is common (every create starts with one): answered without an exception.
+    return on.find
+      ? await on.find(this.#id(parent), name)
+      : await on.lookup(this.#id(parent), name);
   }
 
   lookup(r: Request, parent: bigint, name: string): void {
     this.#run(r, async () => {
-      r.entry(this.#attr(await this.#lookup(parent, name)), this.#ttl);
+      const info = await this.#lookup(parent, name);
+      if (info) r.entry(this.#attr(info), this.#ttl);
+      else r.error(E.NOENT);
     });
   }
 

@@ -195,6 +195,8 @@ export interface NodeOperations {
   readonly rootIno: number;
   stat(ino: number): Promise<FileInfo>;
   lookup(dirIno: number, name: string): Promise<FileInfo>;
+  /** A lookup that answers null for a missing name; where absent, `lookup`. */
+  find?(dirIno: number, name: string): Promise<FileInfo | null>;
   readDirPlus(dirIno: number, options?: { xattrs?: boolean }): AsyncIterableIterator<DirEntryPlus>;
   create(
     dirIno: number,

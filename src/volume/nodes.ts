@@ -103,12 +103,30 @@ export class NodeApi implements NodeOperations {
    * assert((await vol.nodes.lookup(vol.nodes.rootIno, "d")).isDirectory);
    * ```
    */
-  lookup(dirIno: number, name: string): Promise<FileInfo> {
+  async lookup(dirIno: number, name: string): Promise<FileInfo> {
+    const info = await this.find(dirIno, name);
+    if (!info) throw new NotFound("no such file or directory", name);
+    return info;
+  }
+
+  /**
+   * Looks a name up in a directory; null if absent (no exception to build,
+   * for callers that expect misses).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * assert((await vol.nodes.find(vol.nodes.rootIno, "nothing")) === null);
+   * ```
+   */
+  find(dirIno: number, name: string): Promise<FileInfo | null> {
     return this.#vol.read((t) => {
       checkName(name); // a name over 255 bytes is too long, not absent
       const n = t.lookup(this.#dir(t, dirIno), name);
-      if (!n) throw new NotFound("no such file or directory", name);
-      return this.#vol.infoOf(n);
+      return n ? this.#vol.infoOf(n) : null;
     });
   }
 
