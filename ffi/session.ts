@@ -41,6 +41,8 @@ const SPIN_MS = 0.15;
  * would hold its reply back by a system call per turn.
  */
 const YIELDS = 32;
+/** Longest run of requests processed without a turn of the event loop. */
+const TURN_MS = 2;
 
 /** The operation table: every callback of `OPERATIONS` in its slot. */
 function operationTable(env: OpEnv): { ops: Uint8Array; callbacks: Deno.UnsafeCallback[] } {
@@ -173,12 +175,19 @@ export class FuseSession {
     new DataView(pfd.buffer).setInt16(4, POLLIN, true);
     this.#keep.push(buf, pfd);
     let idleSince = -1;
+    let turn = performance.now();
     while (true) {
       const r = s.fuse_session_receive_buf_now(this.#se, buf);
       if (r > 0) {
         s.fuse_session_process_buf(this.#se, buf);
         idleSince = -1;
         for (let i = 0; i < YIELDS; i++) await null;
+        // Under a steady stream of requests, still let the event loop run
+        // (Worker replies, timers, replies sent from pool threads).
+        if (performance.now() - turn > TURN_MS) {
+          await libc.symbols.poll(pfd, 1n, 0);
+          turn = performance.now();
+        }
         continue;
       }
       if (r === EINTR) continue;
@@ -191,6 +200,7 @@ export class FuseSession {
       }
       idleSince = -1;
       await libc.symbols.poll(pfd, 1n, 1000);
+      turn = performance.now();
     }
   }
 

@@ -25,20 +25,18 @@ import * as vm from "node:vm";
  * (~0.5 ms) every {@linkcode GC_EVERY} bytes instead: a streamed chunk is
  * dropped from the cache once read, so it dies young and the minor
  * collection frees it; a full one runs only when more than
- * {@linkcode OLD_SLACK} of garbage outlived them.
+ * {@linkcode GC_SLACK} of garbage outlived them.
  */
 const GC_EVERY = 16 << 20;
 const GC_SLACK = 24 << 20;
 let collect: (() => void) | null | undefined;
 let minor: (() => void) | undefined;
-/** With minor collections, the garbage that survives them may grow this far first. */
-const OLD_SLACK = 64 << 20;
 let allocated = 0;
 let floor = 16 << 20;
 
 /**
- * Records `bytes` of chunk buffers allocated; may run a collection (a full
- * one: the `gc` hook reached from here ignores a request for a minor one).
+ * Records `bytes` of chunk buffers allocated; may run a collection (minor
+ * with `--expose-gc`, else only a full one when garbage piled up).
  *
  * @example
  * ```ts
@@ -67,7 +65,7 @@ export function noteAllocation(bytes: number): void {
   }
   // Most dead chunk buffers die young: a minor collection frees them for a fraction of a millisecond.
   minor?.();
-  if (!collect || Deno.memoryUsage().external <= floor + (minor ? OLD_SLACK : GC_SLACK)) return;
+  if (!collect || Deno.memoryUsage().external <= floor + GC_SLACK) return;
   collect();
   floor = Deno.memoryUsage().external;
 }
