@@ -368,13 +368,15 @@ export class TroveFs implements LowLevelHandlers {
       const on = this.#on(parent);
       const how = { mode: mode & 0o7777, uid, gid };
       const open = this.#openOptions(flags);
+      let info: FileInfo;
+      let handle: FileHandle;
       // The node and its open mark in one commit where the volume can.
-      const { info, handle } = on.createOpen
-        ? await on.createOpen(this.#id(parent), name, how, open)
-        : await on.create(this.#id(parent), name, { kind: "file", ...how }).then(async (info) => ({
-          info,
-          handle: await on.open(info.ino, open),
-        }));
+      if (on.createOpen) {
+        ({ info, handle } = await on.createOpen(this.#id(parent), name, how, open));
+      } else {
+        info = await on.create(this.#id(parent), name, { kind: "file", ...how });
+        handle = await on.open(info.ino, open);
+      }
       r.create(this.#attr(info), this.#ttl, { fh: this.#keep(handle) });
     });
   }

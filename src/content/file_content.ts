@@ -55,8 +55,6 @@ export class FileContent {
   #lastEnd = -1;
   /** The last slot read-ahead has looked up. */
   #aheadUntil = -1;
-  /** True while reads follow each other: a chunk read to its end is not kept. */
-  #streaming = false;
 
   /** True when reads stay on the version current at open. */
   readonly #snapshot: boolean;
@@ -218,12 +216,12 @@ export class FileContent {
   read(offset: number, length: number): Promise<Uint8Array> {
     return this.#lock.run(async () => {
       await this.#slots.settle(offset, offset + length, this.#cs);
-      await this.#readAhead(offset, offset + length);
+      const streaming = await this.#readAhead(offset, offset + length);
       return this.tree.db.read(() => {
         this.#refresh();
         const n = Math.max(0, Math.min(length, this.#size - offset));
         const out = new Uint8Array(n);
-        this.#readNow(offset, out);
+        this.#readNow(offset, out, streaming);
         return out;
       });
     });
@@ -233,10 +231,10 @@ export class FileContent {
   readInto(offset: number, target: Uint8Array): Promise<number> {
     return this.#lock.run(async () => {
       await this.#slots.settle(offset, offset + target.length, this.#cs);
-      await this.#readAhead(offset, offset + target.length);
+      const streaming = await this.#readAhead(offset, offset + target.length);
       return this.tree.db.read(() => {
         this.#refresh();
-        return this.#readNow(offset, target);
+        return this.#readNow(offset, target, streaming);
       });
     });
   }
@@ -244,13 +242,13 @@ export class FileContent {
   /**
    * For sequential reads, has the codec Workers load and decode the next
    * chunks (see `read_ahead.ts`), then waits for those this read needs.
+   * Resolves to true when this read follows the last one.
    */
-  async #readAhead(from: number, to: number): Promise<void> {
+  async #readAhead(from: number, to: number): Promise<boolean> {
     const sequential = from === this.#lastEnd;
-    this.#streaming = sequential;
     this.#lastEnd = to;
     const end = Math.min(to, this.#size);
-    if (from >= end) return;
+    if (from >= end) return sequential;
     const core = this.tree.core;
     const cs = this.#cs;
     const first = Math.floor(from / cs);
@@ -270,9 +268,11 @@ export class FileContent {
     });
     this.#aheadUntil = sequential ? Math.max(this.#aheadUntil, lastAhead) : last;
     await fetchChunks({ core, codec: this.codec, source: this.#source }, { ids, first, last });
+    return sequential;
   }
 
-  #readNow(offset: number, target: Uint8Array): number {
+  /** Copies what is at `offset` into `target`; a `streaming` read drops each chunk it finishes. */
+  #readNow(offset: number, target: Uint8Array, streaming: boolean): number {
     const end = Math.min(offset + target.length, this.#size);
     if (offset >= end) return 0;
     target.fill(0, 0, end - offset);
@@ -294,7 +294,7 @@ export class FileContent {
           len = data.length;
           // A stream is past it: dropping it now lets it die young (a cheap
           // collection frees it) instead of aging in the cache.
-          if (this.#streaming && to >= len) this.tree.core.cache.forget(chunk);
+          if (streaming && to >= len) this.tree.core.cache.forget(chunk);
         }
       }
       if (data && from < len) {

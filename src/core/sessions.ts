@@ -29,7 +29,7 @@ export class Session {
    */
   readonly #closing = new Map<number, () => void>();
   /** The marks the transaction committing now drops (restored if it rolls back). */
-  #dropping = new Map<number, () => void>();
+  readonly #dropping = new Map<number, () => void>();
   #flushTimer?: ReturnType<typeof setTimeout>;
 
   constructor(db: Db, clock: Clock) {
@@ -84,6 +84,10 @@ export class Session {
   /** Forgets that this session has `node` open (inside the caller's transaction). */
   markClosed(node: number): void {
     this.#closing.delete(node);
+    this.#unmark(node);
+  }
+
+  #unmark(node: number): void {
     this.#db.run("DELETE FROM opens WHERE session = ? AND node = ?", this.id, node);
   }
 
@@ -135,7 +139,7 @@ export class Session {
   #dropClosed(): void {
     if (this.#closing.size === 0 || this.id === null) return;
     for (const [node, then] of this.#closing) {
-      this.#db.run("DELETE FROM opens WHERE session = ? AND node = ?", this.id, node);
+      this.#unmark(node);
       this.#dropping.set(node, then);
       then();
     }
