@@ -16,10 +16,10 @@ import type { Db } from "./db.ts";
 const SOFT_BYTES = 4 << 20;
 /**
  * Pages a small commit typically dirties: a 4 KiB file's create grows the
- * log by about 14 pages of 16 KiB (node, entry, version, extent, chunk,
- * the id, name and hash indexes, parent, volume, change feed).
+ * log by about 17 pages of 4 KiB (14 of 16 KiB): node, entry, version,
+ * extent, chunk, the id, name and hash indexes, parent, volume, change feed.
  */
-const PAGES_PER_COMMIT = 14;
+const PAGES_PER_COMMIT = 17;
 const HARD_BYTES = 256 << 20;
 /**
  * Past this much estimated log, the writer copies the log itself between

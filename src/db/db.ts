@@ -45,7 +45,7 @@ export interface DbOptions {
 }
 
 /** Default page size: see the README's "Choices and measurements". */
-const DEFAULT_PAGE_SIZE = 16384;
+const DEFAULT_PAGE_SIZE = 4096;
 
 function fileSize(path: string): number | null {
   try {
