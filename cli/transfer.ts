@@ -7,7 +7,13 @@
  * @module
  */
 
-import { type FileSystem, type MknodOptions, specialOf, type Volume } from "../mod.ts";
+import {
+  AlreadyExists,
+  type FileSystem,
+  type MknodOptions,
+  specialOf,
+  type Volume,
+} from "../mod.ts";
 import { hostError } from "./_common.ts";
 import { hostMknod } from "./_mknod.ts";
 
@@ -37,6 +43,8 @@ interface Item {
   kind: "file" | "dir" | "symlink" | "special";
   mode?: number;
   mtime?: Date | null;
+  /** A file's size when it was listed. */
+  size?: number;
   target?: string;
   /** What a special file is, and its device number. */
   special?: MknodOptions;
@@ -56,7 +64,7 @@ async function* hostTree(src: string, dest: string): AsyncGenerator<Item> {
     names.sort();
     for (const n of names) yield* hostTree(`${src}/${n}`, dest === "/" ? `/${n}` : `${dest}/${n}`);
   } else if (st.isFile) {
-    yield { src, dest, kind: "file", mode: st.mode ?? undefined, mtime: st.mtime };
+    yield { src, dest, kind: "file", mode: st.mode ?? undefined, mtime: st.mtime, size: st.size };
   } else {
     const special = specialOf(st);
     if (special) yield { src, dest, kind: "special", special, mtime: st.mtime };
@@ -94,10 +102,7 @@ export async function putTree(
         return;
       }
       const item = next.value;
-      const small = item.kind === "file" &&
-        (await Deno.stat(item.src).catch((e) => {
-            throw hostError(e, item.src);
-          })).size < LARGE;
+      const small = item.kind === "file" && item.size! < LARGE;
       const data = small
         ? Deno.readFile(item.src).catch((e) => {
           throw hostError(e, item.src);
@@ -183,8 +188,20 @@ async function placeOne(
     return 0;
   }
   let size: number;
+  // A new file takes its mode and time in the commit that writes it; one
+  // that exists keeps its own mode unless told, so it gets a chmod too.
+  const options = { mode: item.mode, mtime: item.mtime ?? undefined };
+  const write = async (body: Uint8Array | ReadableStream<Uint8Array>) => {
+    try {
+      await vol.writeFile(item.dest, body, { ...options, createNew: true });
+    } catch (e) {
+      if (!(e instanceof AlreadyExists)) throw e;
+      await vol.writeFile(item.dest, body, options);
+      if (item.mode !== undefined) await vol.chmod(item.dest, item.mode);
+    }
+  };
   if (data) {
-    await vol.writeFile(item.dest, data, { mode: item.mode });
+    await write(data);
     size = data.length;
   } else {
     const f = await Deno.open(item.src);
@@ -194,7 +211,8 @@ async function placeOne(
       f.close();
       throw e;
     }
-    // The readable closes the file when it ends or is cancelled. Large
+    // The readable closes the file when it ends or is cancelled (a write
+    // refused before reading it leaves it unread for the retry). Large
     // files report progress as they stream.
     const counted = f.readable.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
@@ -205,10 +223,8 @@ async function placeOne(
         },
       }),
     );
-    await vol.writeFile(item.dest, counted, { mode: item.mode });
+    await write(counted);
   }
-  if (item.mode !== undefined) await vol.chmod(item.dest, item.mode);
-  if (item.mtime) await vol.utime(item.dest, item.mtime, item.mtime);
   progress.files++;
   if (data) progress.bytes += size;
   return size;

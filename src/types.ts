@@ -158,6 +158,12 @@ export interface WriteFileOptions {
   mode?: number;
   signal?: AbortSignal;
   /**
+   * The modification time the file has after the write, in the same
+   * commit (seconds since the epoch or a Date, as `utime` takes them);
+   * default now. What a copy tool sets to keep a source's time.
+   */
+  mtime?: number | Date;
+  /**
    * The file id (a UUID) a new file gets; `AlreadyExists` when a file of
    * the store has it. Writing an existing file with another id is
    * `InvalidArgument`.

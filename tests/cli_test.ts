@@ -49,6 +49,34 @@ async function describe(root: string): Promise<Map<string, string>> {
   return out;
 }
 
+Deno.test("cli: put over an existing tree takes the source's content, modes and times", async () => {
+  await using dir = await tempDir();
+  const d = dir.path;
+  await hostTree(`${d}/src`);
+  await Deno.writeFile(`${d}/src/a/mid.bin`, randomBytes(300_000, 5));
+  await troveOk(d, ["init"]);
+  // Into an existing directory: under its own name, so the second put lands on the first.
+  await troveOk(d, ["put", "src", "/"]);
+  // Every kind of file changes: content, permission bits and time.
+  const t = new Date("2011-05-06T07:08:09Z");
+  for (
+    const [rel, mode, data] of [
+      ["readme.txt", 0o600, new TextEncoder().encode("changed\n")],
+      ["a/small.bin", 0o640, randomBytes(4000, 6)],
+      ["a/mid.bin", 0o604, randomBytes(200_000, 7)],
+      ["a/b/big.bin", 0o700, randomBytes(9 << 20, 8)],
+    ] as const
+  ) {
+    await Deno.writeFile(`${d}/src/${rel}`, data);
+    await Deno.chmod(`${d}/src/${rel}`, mode);
+    await Deno.utime(`${d}/src/${rel}`, t, t);
+  }
+  await troveOk(d, ["put", "src", "/"]);
+  await troveOk(d, ["get", "/src", "back"]);
+  assertEquals(await describe(`${d}/back`), await describe(`${d}/src`));
+  assertEquals((await troveOk(d, ["check"])).code, 0);
+});
+
 Deno.test("cli: init, put a tree, get it back identical, ls, info, check", async () => {
   await using dir = await tempDir();
   const d = dir.path;

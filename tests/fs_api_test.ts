@@ -46,6 +46,36 @@ Deno.test("writeFile() honours append, create and createNew", async () => {
   assertEquals(await vol.readTextFile("/log"), "ab");
 });
 
+Deno.test("writeFile() with mtime records that time in the same commit, any size", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const at = new Date("2003-04-05T06:07:08.009Z");
+  const bodies = {
+    "/small": randomBytes(100, 1),
+    "/large": randomBytes(2 * vol.chunkSize + 1, 2),
+    "/empty": new Uint8Array(),
+  };
+  for (const [path, data] of Object.entries(bodies)) {
+    await vol.writeFile(path, data, { mtime: at });
+    assertEquals((await vol.stat(path)).mtime.getTime(), at.getTime(), path);
+    assert(sameBytes(await vol.readFile(path), data), path);
+  }
+  await vol.writeFile("/streamed", ReadableStream.from([randomBytes(10, 3)]), { mtime: 1e9 });
+  assertEquals((await vol.stat("/streamed")).mtime.getTime(), 1e12);
+  // Overwriting with a time sets it again; without one, the write's own time.
+  await vol.writeFile("/small", randomBytes(5, 4), { mtime: 2e9 });
+  assertEquals((await vol.stat("/small")).mtime.getTime(), 2e12);
+  const before = Date.now();
+  await vol.writeFile("/small", randomBytes(5, 5));
+  assert((await vol.stat("/small")).mtime.getTime() >= before - 1000);
+  // A time that is not one is refused before anything is written.
+  await assertRejects(
+    () => vol.writeFile("/bad", new Uint8Array(1), { mtime: NaN }),
+    InvalidArgument,
+  );
+  assertEquals(await vol.exists("/bad"), false);
+});
+
 Deno.test("stat() and lstat() describe files, directories and symlinks like Deno.FileInfo", async () => {
   await using t = await tempStore();
   const vol = await t.store.volume();

@@ -17,17 +17,22 @@ import { AlreadyExists, InvalidArgument, IsADirectory, NotFound } from "../error
 import { Kind, type NodeRow } from "../tree/nodes.ts";
 import { checkUuid } from "../tree/entries.ts";
 import type { WriteFileOptions } from "../types.ts";
-import type { VolumeContext } from "./context.ts";
+import { toNs, type VolumeContext } from "./context.ts";
 
-/** Checks `offset` and `append` of a write before anything happens. */
-function checkOptions(path: string, options: WriteFileOptions): void {
+/**
+ * Checks `offset`, `append` and `mtime` of a write before anything
+ * happens; returns the modification time to record (null: now).
+ */
+function checkOptions(path: string, options: WriteFileOptions): bigint | null {
+  const mtime = options.mtime === undefined ? null : toNs(options.mtime);
   const at = options.offset;
-  if (at === undefined) return;
+  if (at === undefined) return mtime;
   if (options.append) throw new InvalidArgument("'offset' and 'append' conflict", path);
   if (!Number.isSafeInteger(at) || at < 0) {
     throw new InvalidArgument(`invalid offset ${at}`, path);
   }
   if (at > MAX_FILE_SIZE) throw tooLarge(at);
+  return mtime;
 }
 
 /** Refuses writing over `node` when the options forbid it. */
@@ -49,12 +54,12 @@ export async function writeFile(
 ): Promise<void> {
   ctx.assertWritable(path);
   options.signal?.throwIfAborted();
-  checkOptions(path, options);
+  const mtime = checkOptions(path, options);
   await ctx.enter();
   const small = data instanceof Uint8Array && data.length <= ctx.tree.vol.chunkSize &&
     !options.append && options.offset === undefined;
-  if (small && await writeSmall(ctx, path, data, options)) return;
-  await writeStreamed(ctx, path, data, options);
+  if (small && await writeSmall(ctx, path, data, options, mtime)) return;
+  await writeStreamed(ctx, path, data, options, mtime);
 }
 
 /**
@@ -69,9 +74,10 @@ async function writeSmall(
   path: string,
   data: Uint8Array,
   options: WriteFileOptions,
+  mtime: bigint | null,
 ): Promise<boolean> {
   const { core, tree, codec } = ctx;
-  const now = nowNs();
+  const now = mtime ?? nowNs();
   const early = data.length > INLINE_ENCODE_BYTES
     ? (await core.pool.encode(codec.config, data.slice(), data.length)).enc
     : null;
@@ -134,6 +140,7 @@ async function writeStreamed(
   path: string,
   data: Uint8Array | ReadableStream<Uint8Array>,
   options: WriteFileOptions,
+  mtime: bigint | null,
 ): Promise<void> {
   const { core, tree } = ctx;
   const to = target(ctx, path, options);
@@ -174,6 +181,7 @@ async function writeStreamed(
       // A stream's bytes count in the volume's statistics of the call (`vol.stats()`).
       core.statsOf(tree.vol.id).add("writeFile", 0, streamed, 0, false, true);
     }
+    if (mtime !== null) content.setMtime(mtime);
     await content.commit(false, () => {
       if (!to.fresh) return;
       // Linked only now, so readers never see a half-written new file. If
