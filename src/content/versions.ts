@@ -47,17 +47,21 @@ export function checkQuota(tree: Tree, added: number): void {
  * content hashes), so it serves as a strong, content-derived ETag.
  */
 function digestOf(tree: Tree, vid: number, size: number): Uint8Array {
+  const rows = tree.db.q(
+    `SELECT e.idx, c.hash FROM extents e JOIN chunks c ON c.id = e.chunk
+     WHERE e.version = ? ORDER BY e.idx`,
+  ).iterate(vid) as Iterable<{ idx: number; hash: Uint8Array }>;
+  return digestOver(size, rows);
+}
+
+/** {@linkcode digestOf} from the chunk ids themselves, slot by slot in order. */
+function digestOver(size: number, chunks: Iterable<{ idx: number; hash: Uint8Array }>): Uint8Array {
   const h = createHash("sha256");
   const word = new Uint8Array(8);
   const view = new DataView(word.buffer);
   view.setBigUint64(0, BigInt(size));
   h.update(word);
-  for (
-    const r of tree.db.q(
-      `SELECT e.idx, c.hash FROM extents e JOIN chunks c ON c.id = e.chunk
-       WHERE e.version = ? ORDER BY e.idx`,
-    ).iterate(vid) as Iterable<{ idx: number; hash: Uint8Array }>
-  ) {
+  for (const r of chunks) {
     view.setBigUint64(0, BigInt(r.idx));
     h.update(word);
     h.update(r.hash);
@@ -91,6 +95,8 @@ export interface NewVersion {
   pending?: number | null;
   /** Inserts the version's extents; returns the stored bytes they added. */
   fill(vid: number): number;
+  /** The version's digest when the caller knows its chunk ids (else read back). */
+  digest?: Uint8Array;
   /** Runs once the node points at the new version (linking a new file, say). */
   then?: () => void;
 }
@@ -124,7 +130,7 @@ export function installVersion(tree: Tree, v: NewVersion): { vid: number; seq: n
     v.size,
     v.mtime,
     now,
-    digestOf(tree, vid, v.size),
+    v.digest ?? digestOf(tree, vid, v.size),
     vid,
   );
   const { changes } = db.run(
@@ -192,6 +198,7 @@ export function commitChunks(tree: Tree, node: number, v: ChunksVersion): number
     node,
     size: v.size,
     mtime: v.mtime,
+    digest: digestOver(v.size, v.chunks.map((enc, idx) => ({ idx, hash: enc.hash }))),
     fill(vid) {
       let added = 0;
       v.chunks.forEach((enc, idx) => {
