@@ -108,12 +108,16 @@ export class Tree {
   /** The node `name` names in directory `dir`, if any. */
   lookup(dir: NodeRow, name: string): NodeRow | undefined {
     if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", name);
-    const key = this.meta.entryKey(dir.id, name);
+    return this.#lookupIn(dir.id, name);
+  }
+
+  #lookupIn(dir: number, name: string): NodeRow | undefined {
+    const key = this.meta.entryKey(dir, name);
     const stmt = this.db.q(
       `SELECT ${NODE_COLS} ${ENTRY_NODE_SQL} WHERE e.parent = ? AND e.key = ?`,
     );
     stmt.setReadBigInts(true);
-    const r = stmt.get(dir.id, key);
+    const r = stmt.get(dir, key);
     stmt.setReadBigInts(false);
     return r ? toNode(r) : undefined;
   }
@@ -137,12 +141,22 @@ export class Tree {
    * target). Missing middle components are `NotFound`.
    */
   resolve(path: string, follow: boolean): Resolved {
+    return this.#walk(path, follow, true);
+  }
+
+  /**
+   * {@linkcode resolve}, loading the directory row only when `withDir`:
+   * the root's row is read only when the answer holds it, so resolving a
+   * path that exists costs one query per component.
+   */
+  #walk(path: string, follow: boolean, withDir: boolean): Resolved {
     const queue = splitPath(path);
-    const root = this.node(this.root, "/");
-    let stack: NodeRow[] = [root];
+    // Null stands for the root, whose row is loaded only if it is returned.
+    let stack: (NodeRow | null)[] = [null];
     let names: string[] = [];
     let hops = 0;
     let i = 0;
+    const row = (n: NodeRow | null) => n ?? this.node(this.root, "/");
     while (i < queue.length) {
       const part = queue[i++];
       if (part === "" || part === ".") continue;
@@ -154,11 +168,11 @@ export class Tree {
         continue;
       }
       const dir = stack[stack.length - 1];
-      if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", path);
-      const child = this.lookup(dir, part);
+      if (dir && dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", path);
+      const child = this.#lookupIn(dir?.id ?? this.root, part);
       const last = i === queue.length;
       if (!child) {
-        if (last) return { dir, name: part };
+        if (last) return { dir: withDir || dir ? row(dir) : null, name: part };
         throw new NotFound("no such file or directory", path);
       }
       if (child.kind === Kind.Symlink && (!last || follow)) {
@@ -167,7 +181,7 @@ export class Tree {
         }
         const t = this.target(child);
         if (t.startsWith("/")) {
-          stack = [root];
+          stack = [null];
           names = [];
         }
         queue.splice(0, i, ...t.split("/"));
@@ -177,14 +191,15 @@ export class Tree {
       stack.push(child);
       names.push(part);
     }
-    const node = stack[stack.length - 1];
+    const node = row(stack[stack.length - 1]);
     if (stack.length === 1) return { dir: null, name: null, node };
-    return { dir: stack[stack.length - 2], name: names[names.length - 1], node };
+    const dir = stack[stack.length - 2];
+    return { dir: withDir || dir ? row(dir) : null, name: names[names.length - 1], node };
   }
 
   /** The node at `path`; `NotFound` if there is none. */
   existing(path: string, follow: boolean): NodeRow {
-    const r = this.resolve(path, follow);
+    const r = this.#walk(path, follow, false);
     if (!r.node) throw new NotFound("no such file or directory", path);
     return r.node;
   }
