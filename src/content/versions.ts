@@ -109,30 +109,52 @@ export interface NewVersion {
 export function installVersion(tree: Tree, v: NewVersion): { vid: number; seq: number } {
   const db = tree.db;
   const now = nowNs();
-  const vid = v.pending ?? db.run(
-    `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
-     VALUES (?, NULL, ?, ?, ?, ?)`,
-    v.node,
-    v.size,
-    v.mtime,
-    now,
-    tree.vol.chunkSize,
-  ).lastId;
-  const added = v.fill(vid);
-  const seq = db.get<{ s: number }>(
-    "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
-    v.node,
-  )!.s;
-  db.run(
-    `UPDATE versions SET seq = ?, size = ?, mtime = ?, created = ?, session = NULL, digest = ?
-     WHERE id = ?`,
-    seq,
-    v.size,
-    v.mtime,
-    now,
-    v.digest ?? digestOf(tree, vid, v.size),
-    vid,
-  );
+  const nextSeq = () =>
+    db.get<{ s: number }>(
+      "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
+      v.node,
+    )!.s;
+  let vid: number;
+  let seq: number;
+  let added: number;
+  if (v.pending == null && v.digest) {
+    // Everything is known up front: the row goes in finished.
+    seq = nextSeq();
+    vid = db.run(
+      `INSERT INTO versions(node, seq, size, mtime, created, chunk_size, digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      v.node,
+      seq,
+      v.size,
+      v.mtime,
+      now,
+      tree.vol.chunkSize,
+      v.digest,
+    ).lastId;
+    added = v.fill(vid);
+  } else {
+    vid = v.pending ?? db.run(
+      `INSERT INTO versions(node, seq, size, mtime, created, chunk_size)
+       VALUES (?, NULL, ?, ?, ?, ?)`,
+      v.node,
+      v.size,
+      v.mtime,
+      now,
+      tree.vol.chunkSize,
+    ).lastId;
+    added = v.fill(vid);
+    seq = nextSeq();
+    db.run(
+      `UPDATE versions SET seq = ?, size = ?, mtime = ?, created = ?, session = NULL, digest = ?
+       WHERE id = ?`,
+      seq,
+      v.size,
+      v.mtime,
+      now,
+      v.digest ?? digestOf(tree, vid, v.size),
+      vid,
+    );
+  }
   const { changes } = db.run(
     "UPDATE nodes SET version = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?",
     vid,
