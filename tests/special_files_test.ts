@@ -5,7 +5,14 @@
  */
 
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { InvalidArgument, NameTooLong, Store, TooManyLinks } from "../mod.ts";
+import {
+  InvalidArgument,
+  NameTooLong,
+  NotADirectory,
+  NotFound,
+  Store,
+  TooManyLinks,
+} from "../mod.ts";
 
 Deno.test("special files: made, listed, renamed, linked and removed like files; never opened", async () => {
   await using store = await Store.open(":memory:", { create: true });
@@ -77,6 +84,22 @@ Deno.test("lookups of over-long names are NameTooLong, not NotFound", async () =
   await assertRejects(() => vol.nodes.lookup(vol.nodes.rootIno, "x".repeat(256)), NameTooLong);
   await vol.writeTextFile(`/${"y".repeat(255)}`, "ok");
   assert((await vol.nodes.lookup(vol.nodes.rootIno, "y".repeat(255))).isFile);
+});
+
+Deno.test("a lookup by inode sees only its own volume's directories", async () => {
+  await using store = await Store.open(":memory:", { create: true });
+  const a = await store.volume();
+  const b = await store.createVolume("other");
+  await a.mkdir("/d");
+  await a.writeTextFile("/d/f", "a's");
+  const d = await a.lstat("/d");
+  assert((await a.nodes.find(d.ino, "f"))?.isFile);
+  // Another volume's directory inode is no directory here, hit or miss.
+  await assertRejects(() => b.nodes.find(d.ino, "f"), NotFound);
+  await assertRejects(() => b.nodes.find(d.ino, "missing"), NotFound);
+  const f = await a.lstat("/d/f");
+  await assertRejects(() => a.nodes.find(f.ino, "x"), NotADirectory);
+  assertEquals(await a.nodes.find(d.ino, "missing"), null);
 });
 
 Deno.test("a file takes at most 65,000 hard links (EMLINK past that)", async () => {

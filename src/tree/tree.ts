@@ -111,6 +111,22 @@ export class Tree {
     return this.#lookupIn(dir.id, name);
   }
 
+  /**
+   * The node `name` names in the directory with id `dir`, checked to be of
+   * this volume, without reading the directory's row: undefined when there
+   * is none, or when `dir` is no directory of this volume.
+   */
+  child(dir: number, name: string): NodeRow | undefined {
+    const key = this.meta.entryKey(dir, name);
+    const stmt = this.db.q(
+      `SELECT ${NODE_COLS} ${ENTRY_NODE_SQL} WHERE e.parent = ? AND e.key = ? AND n.volume = ?`,
+    );
+    stmt.setReadBigInts(true);
+    const r = stmt.get(dir, key, this.vol.id);
+    stmt.setReadBigInts(false);
+    return r ? toNode(r) : undefined;
+  }
+
   #lookupIn(dir: number, name: string): NodeRow | undefined {
     const key = this.meta.entryKey(dir, name);
     const stmt = this.db.q(

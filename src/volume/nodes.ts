@@ -125,8 +125,11 @@ export class NodeApi implements NodeOperations {
   find(dirIno: number, name: string): Promise<FileInfo | null> {
     return this.#vol.read((t) => {
       checkName(name); // a name over 255 bytes is too long, not absent
-      const n = t.lookup(this.#dir(t, dirIno), name);
-      return n ? this.#vol.infoOf(n) : null;
+      // A hit proves the directory is one of this volume's; only a miss reads it.
+      const n = t.child(dirIno, name);
+      if (n) return this.#vol.infoOf(n);
+      this.#dir(t, dirIno);
+      return null;
     });
   }
 
