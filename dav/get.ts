@@ -6,9 +6,12 @@
  * @module
  */
 
-import type { FileSystem } from "../mod.ts";
+import type { FileInfo, FileSystem } from "../mod.ts";
 import { type Ctx, hrefOf, shown, statShown } from "./_ctx.ts";
 import { byteRange, contentType, etagOf, httpDate, preconditions, reply } from "./http.ts";
+
+/** Files up to this size are read whole (see `readFile`'s small-file path). */
+const SMALL = 64 << 10;
 
 export async function getHead(ctx: Ctx): Promise<Response> {
   const head = ctx.req.method === "HEAD";
@@ -41,6 +44,26 @@ export async function getHead(ctx: Ctx): Promise<Response> {
   if (range) headers["Content-Range"] = `bytes ${start}-${end}/${info.size}`;
   const status = range ? 206 : 200;
   if (head || length === 0) return reply(status, headers);
+  return await content(ctx, vol, info, { status, headers, start, end });
+}
+
+/** The bytes `start..end` of a file as the response body. */
+async function content(
+  ctx: Ctx,
+  vol: FileSystem,
+  info: FileInfo,
+  res: { status: number; headers: Record<string, string>; start: number; end: number },
+): Promise<Response> {
+  const { status, headers, start, end } = res;
+  const length = end - start + 1;
+  if (info.size <= SMALL) {
+    // A small file reads whole in one transaction, without a handle; if
+    // it changed size since the stat, the handle below serves the range.
+    const data = await vol.readFile(ctx.target.path);
+    if (data.length === info.size) {
+      return reply(status, headers, data.subarray(start, end + 1) as Uint8Array<ArrayBuffer>);
+    }
+  }
   // A snapshot handle: the download sees one version even if a PUT commits.
   const f = await vol.open(ctx.target.path, { read: true, snapshot: true });
   if (length <= 1 << 20) {

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { DatabaseSync } from "node:sqlite";
 import {
   AlreadyExists,
+  Corrupt,
   FilesystemLoop,
   InvalidArgument,
   IsADirectory,
@@ -8,6 +10,7 @@ import {
   NotEmpty,
   NotFound,
   PermissionDenied,
+  Store,
 } from "../mod.ts";
 import { randomBytes, sameBytes, tempStore } from "./_helpers.ts";
 
@@ -74,6 +77,57 @@ Deno.test("writeFile() with mtime records that time in the same commit, any size
     InvalidArgument,
   );
   assertEquals(await vol.exists("/bad"), false);
+});
+
+Deno.test("readFile() of small files: holes, open handles' writes, damage named", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const inline = randomBytes(3000, 1); // stored in the chunk row
+  const apart = randomBytes(40_000, 2); // stored beside it
+  await vol.writeFile("/inline", inline);
+  await vol.writeFile("/apart", apart);
+  assert(sameBytes(await vol.readFile("/inline"), inline));
+  assert(sameBytes(await vol.readFile("/apart"), apart));
+  // A file grown by truncate has no chunk: zeros.
+  await vol.writeFile("/hole", new Uint8Array());
+  await vol.truncate("/hole", 5000);
+  assert(sameBytes(await vol.readFile("/hole"), new Uint8Array(5000)));
+  // What a handle here wrote but did not commit is what readFile sees.
+  {
+    await using f = await vol.open("/inline", "r+");
+    await f.write(new Uint8Array([7, 7, 7]));
+    assert(
+      sameBytes(
+        (await vol.readFile("/inline")).subarray(0, 4),
+        new Uint8Array([7, 7, 7, inline[3]]),
+      ),
+    );
+  }
+  // A flipped byte in either kind of stored chunk is Corrupt, naming the file.
+  await t.store.close();
+  const raw = new DatabaseSync(t.path);
+  for (
+    const sql of [
+      "UPDATE chunks SET data = ? WHERE id = ?",
+      "UPDATE chunk_data SET data = ? WHERE id = ?",
+    ]
+  ) {
+    const table = sql.split(" ")[1];
+    const row = raw.prepare(
+      `SELECT id, data FROM ${table} WHERE data IS NOT NULL ORDER BY id DESC LIMIT 1`,
+    )
+      .get() as { id: number; data: Uint8Array };
+    const data = new Uint8Array(row.data);
+    data[10] ^= 1;
+    raw.prepare(sql).run(data, row.id);
+  }
+  raw.close();
+  await using again = await Store.open(t.path);
+  const v2 = await again.volume();
+  for (const path of ["/inline", "/apart"]) {
+    const e = await assertRejects(() => v2.readFile(path), Corrupt);
+    assert((e as Error).message.endsWith(path), (e as Error).message);
+  }
 });
 
 Deno.test("stat() and lstat() describe files, directories and symlinks like Deno.FileInfo", async () => {

@@ -8,6 +8,7 @@
 
 import { chunkTotals } from "../chunks/pool.ts";
 import { FileContent } from "../content/file_content.ts";
+import { readSmallFile } from "../content/small_read.ts";
 import { countVersions, usageOf } from "../content/versions.ts";
 import {
   AlreadyExists,
@@ -196,12 +197,21 @@ export abstract class VolumeReader {
    */
   async readFile(path: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted();
-    const n = await this.ctx.read((t) => t.existing(path, true));
-    if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
-    if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+    const { tree, codec } = this.ctx;
+    // A small file not open here reads in the transaction that resolves it.
+    const { n, small } = await this.ctx.read((t) => {
+      const n = t.existing(path, true);
+      if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+      if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+      try {
+        return { n, small: this.ctx.shared(n.id) ? null : readSmallFile(t, codec, n) };
+      } catch (e) {
+        throw withPath(e, path);
+      }
+    });
+    if (small) return small;
     // The size comes from the same snapshot as the content (inside `read`).
     const whole = Number.MAX_SAFE_INTEGER;
-    const { tree, codec } = this.ctx;
     try {
       const content = this.ctx.shared(n.id) ??
         new FileContent(tree, { codec, node: n.id, mode: "isolated" });
