@@ -26,7 +26,9 @@ Copies each host file or directory tree SRC into the volume. DEST names the
 copy, or, when it is an existing directory, ends in /, or there are several
 SRCs, the directory to copy into. SRC "-" reads standard input into DEST.
 Modes, modification times and symlinks are kept; files already there are
-replaced (their previous content stays as a version).
+replaced (their previous content stays as a version), except those of the
+same size and modification time as their source, which are left as they
+are (as rsync does; their mode still follows the source).
 
 Examples:
   trove put report.pdf /docs/

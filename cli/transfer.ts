@@ -9,6 +9,7 @@
 
 import {
   AlreadyExists,
+  type FileInfo,
   type FileSystem,
   type MknodOptions,
   specialOf,
@@ -35,6 +36,21 @@ export interface PutOptions {
   readAhead?: number;
   /** Files written at once (default 4). */
   parallel?: number;
+  /**
+   * Leave a file's content alone when the volume holds it with the same
+   * size and modification time (default true, as rsync does); its
+   * permission bits still follow the source.
+   */
+  skipUnchanged?: boolean;
+}
+
+/** What placing the items of one `putTree` shares. */
+interface Placing {
+  vol: Volume;
+  progress: Progress;
+  onProgress?: (p: Progress) => void;
+  /** Inodes of the directories placed so far, by volume path (null: not tracked). */
+  dirInos: Map<string, number> | null;
 }
 
 interface Item {
@@ -90,6 +106,12 @@ export async function putTree(
   const parallel = options.parallel ?? 4;
   const progress: Progress = { files: 0, bytes: 0 };
   const dirs: Item[] = [];
+  const at: Placing = {
+    vol,
+    progress,
+    onProgress: options.onProgress,
+    dirInos: options.skipUnchanged === false ? null : new Map(),
+  };
   const items = hostTree(src, dest);
   // A window of host reads in flight ahead of the writer.
   const queue: { item: Item; data: Promise<Uint8Array | null> }[] = [];
@@ -126,12 +148,10 @@ export async function putTree(
         files++;
         if (item.kind === "dir") {
           await Promise.all(running);
-          await place(vol, item, null, progress);
+          await place(at, item, null);
           dirs.push(item);
         } else {
-          const job: Promise<void> = data.then((d) =>
-            place(vol, item, d, progress, options.onProgress)
-          ).then((n) => {
+          const job: Promise<void> = data.then((d) => place(at, item, d)).then((n) => {
             bytes += n;
             running.delete(job);
             options.onProgress?.(progress);
@@ -150,29 +170,35 @@ export async function putTree(
   return progress;
 }
 
-async function place(
-  vol: Volume,
-  item: Item,
-  data: Uint8Array | null,
-  progress: Progress,
-  onProgress?: (p: Progress) => void,
-): Promise<number> {
+async function place(at: Placing, item: Item, data: Uint8Array | null): Promise<number> {
   try {
-    return await placeOne(vol, item, data, progress, onProgress);
+    return await placeOne(at, item, data);
   } catch (e) {
     throw hostError(e, item.src);
   }
 }
 
-async function placeOne(
-  vol: Volume,
-  item: Item,
-  data: Uint8Array | null,
-  progress: Progress,
-  onProgress?: (p: Progress) => void,
-): Promise<number> {
+/**
+ * What the volume holds at a file item's destination: its metadata, null
+ * when nothing is there, undefined when its directory is not tracked.
+ */
+async function existing(at: Placing, item: Item): Promise<FileInfo | null | undefined> {
+  const cut = item.dest.lastIndexOf("/");
+  const ino = at.dirInos?.get(cut === 0 ? "/" : item.dest.slice(0, cut));
+  return ino === undefined ? undefined : await at.vol.nodes.find(ino, item.dest.slice(cut + 1));
+}
+
+/** True when `have` holds what `item` would write: same size and modification time. */
+function unchanged(have: FileInfo, item: Item): boolean {
+  return have.isFile && have.size === item.size && !!item.mtime &&
+    have.mtime.getTime() === item.mtime.getTime();
+}
+
+async function placeOne(at: Placing, item: Item, data: Uint8Array | null): Promise<number> {
+  const { vol, progress, onProgress } = at;
   if (item.kind === "dir") {
     await vol.mkdir(item.dest, { recursive: true, mode: item.mode });
+    at.dirInos?.set(item.dest, (await vol.lstat(item.dest)).ino);
     return 0;
   }
   if (item.kind === "symlink") {
@@ -187,17 +213,30 @@ async function placeOne(
     progress.files++;
     return 0;
   }
+  const have = await existing(at, item);
+  if (have && unchanged(have, item)) {
+    if (item.mode !== undefined && (have.mode & 0o7777) !== (item.mode & 0o7777)) {
+      await vol.chmod(item.dest, item.mode);
+    }
+    progress.files++;
+    progress.bytes += item.size!;
+    return item.size!;
+  }
   let size: number;
   // A new file takes its mode and time in the commit that writes it; one
   // that exists keeps its own mode unless told, so it gets a chmod too.
   const options = { mode: item.mode, mtime: item.mtime ?? undefined };
+  const replace = async (body: Uint8Array | ReadableStream<Uint8Array>) => {
+    await vol.writeFile(item.dest, body, options);
+    if (item.mode !== undefined) await vol.chmod(item.dest, item.mode);
+  };
   const write = async (body: Uint8Array | ReadableStream<Uint8Array>) => {
+    if (have) return await replace(body);
     try {
       await vol.writeFile(item.dest, body, { ...options, createNew: true });
     } catch (e) {
       if (!(e instanceof AlreadyExists)) throw e;
-      await vol.writeFile(item.dest, body, options);
-      if (item.mode !== undefined) await vol.chmod(item.dest, item.mode);
+      await replace(body);
     }
   };
   if (data) {

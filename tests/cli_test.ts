@@ -77,6 +77,26 @@ Deno.test("cli: put over an existing tree takes the source's content, modes and 
   assertEquals((await troveOk(d, ["check"])).code, 0);
 });
 
+Deno.test("cli: putting a tree again leaves unchanged files alone, no new versions", async () => {
+  await using dir = await tempDir();
+  const d = dir.path;
+  await hostTree(`${d}/src`);
+  await troveOk(d, ["init"]);
+  const versions = async () =>
+    JSON.parse((await troveOk(d, ["info", "--json"])).stdout).versions as number;
+  await troveOk(d, ["put", "src", "/"]);
+  const first = await versions();
+  await troveOk(d, ["put", "src", "/"]);
+  assertEquals(await versions(), first);
+  // A changed file is written again; a file whose mode alone changed keeps its content.
+  await Deno.writeFile(`${d}/src/a/small.bin`, randomBytes(5000, 9));
+  await Deno.chmod(`${d}/src/readme.txt`, 0o600);
+  await troveOk(d, ["put", "src", "/"]);
+  assertEquals(await versions(), first + 1);
+  await troveOk(d, ["get", "/src", "back"]);
+  assertEquals(await describe(`${d}/back`), await describe(`${d}/src`));
+});
+
 Deno.test("cli: init, put a tree, get it back identical, ls, info, check", async () => {
   await using dir = await tempDir();
   const d = dir.path;
