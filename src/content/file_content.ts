@@ -76,13 +76,7 @@ export class FileContent {
     this.nodeId = options.node;
     this.shared = options.mode === "shared";
     this.#snapshot = options.mode === "snapshot";
-    this.#source = {
-      db: tree.db,
-      backend: tree.core.backend,
-      codec: options.codec,
-      cache: tree.core.cache,
-      rehash: tree.core.verifyReads,
-    };
+    this.#source = tree.core.chunkSource(options.codec);
     this.#target = { db: tree.db, backend: tree.core.backend, volume: tree.vol.id };
     this.#slots = new Slots(tree.core, options.codec, `#${options.node}`);
     this.#cs = tree.vol.chunkSize;

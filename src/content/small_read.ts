@@ -32,15 +32,7 @@ export function readSmallFile(
   if (!r || r.cs !== tree.vol.chunkSize) return null;
   const out = new Uint8Array(node.size);
   if (r.chunk === null || node.size === 0) return out; // a hole reads as zeros
-  const core = tree.core;
-  const source = {
-    db: tree.db,
-    backend: core.backend,
-    codec,
-    cache: core.cache,
-    rehash: core.verifyReads,
-  };
-  const data = loadChunk(source, r.chunk);
+  const data = loadChunk(tree.core.chunkSource(codec), r.chunk);
   out.set(data.subarray(0, Math.min(data.length, node.size)));
   return out;
 }

@@ -12,7 +12,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { ChunkBackend } from "../chunks/api.ts";
 import { ChunkCache } from "../chunks/cache.ts";
 import { BufferPool } from "../chunks/memory.ts";
-import { drainDeletes } from "../chunks/pool.ts";
+import type { ChunkCodec } from "../chunks/codec.ts";
+import { type ChunkSource, drainDeletes } from "../chunks/pool.ts";
 import { SqliteChunkBackend } from "../chunks/sqlite_backend.ts";
 import { CodecPool } from "../chunks/workers.ts";
 import { type Clock, systemClock } from "../clock.ts";
@@ -135,6 +136,17 @@ export class Core {
   }
 
   /** Waits while another context's batch holds the store. */
+  /** Where chunks decoded with `codec` are read from: this store's backend and cache. */
+  chunkSource(codec: ChunkCodec): ChunkSource {
+    return {
+      db: this.db,
+      backend: this.backend,
+      codec,
+      cache: this.cache,
+      rehash: this.verifyReads,
+    };
+  }
+
   async enter(): Promise<void> {
     while (this.#gate && !this.inBatch) await this.#gate;
   }

@@ -168,14 +168,7 @@ export class KvItems {
   }
 
   source(): ChunkSource {
-    const core = this.p.core;
-    return {
-      db: core.db,
-      backend: core.backend,
-      codec: this.p.codec,
-      cache: core.cache,
-      rehash: core.verifyReads,
-    };
+    return this.p.core.chunkSource(this.p.codec);
   }
 
   range(r: ItemRow, range: KvRange, key: string): { offset: number; end: number } {

@@ -108,7 +108,7 @@ export class Tree {
   /** The node `name` names in directory `dir`, if any. */
   lookup(dir: NodeRow, name: string): NodeRow | undefined {
     if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", name);
-    return this.#lookupIn(dir.id, name);
+    return this.child(dir.id, name);
   }
 
   /**
@@ -123,17 +123,6 @@ export class Tree {
     );
     stmt.setReadBigInts(true);
     const r = stmt.get(dir, key, this.vol.id);
-    stmt.setReadBigInts(false);
-    return r ? toNode(r) : undefined;
-  }
-
-  #lookupIn(dir: number, name: string): NodeRow | undefined {
-    const key = this.meta.entryKey(dir, name);
-    const stmt = this.db.q(
-      `SELECT ${NODE_COLS} ${ENTRY_NODE_SQL} WHERE e.parent = ? AND e.key = ?`,
-    );
-    stmt.setReadBigInts(true);
-    const r = stmt.get(dir, key);
     stmt.setReadBigInts(false);
     return r ? toNode(r) : undefined;
   }
@@ -185,7 +174,7 @@ export class Tree {
       }
       const dir = stack[stack.length - 1];
       if (dir && dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", path);
-      const child = this.#lookupIn(dir?.id ?? this.root, part);
+      const child = this.child(dir?.id ?? this.root, part);
       const last = i === queue.length;
       if (!child) {
         if (last) return { dir: withDir || dir ? row(dir) : null, name: part };
