@@ -32,6 +32,27 @@ Deno.test("chunks are compressed only when that makes them smaller", async () =>
   assertEquals(afterNoise.storedBytes - afterText.storedBytes, noise.length);
 });
 
+Deno.test("uniform-looking bytes that repeat, and skewed ones, are still compressed", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  // Every byte value equally often, but one 4 KiB block over and over.
+  const block = randomBytes(4096, 5);
+  const repeated = new Uint8Array(1 << 20);
+  for (let i = 0; i < repeated.length; i += block.length) repeated.set(block, i);
+  await vol.writeFile("/repeated", repeated);
+  const one = await vol.info();
+  assert(one.storedBytes < repeated.length / 8, `stored ${one.storedBytes}`);
+  // Random hex digits: nothing repeats, but 4 bits a byte are enough.
+  const hex = new TextEncoder().encode(
+    [...randomBytes(1 << 19, 6)].map((b) => b.toString(16).padStart(2, "0")).join(""),
+  );
+  await vol.writeFile("/hex", hex);
+  const two = await vol.info();
+  assert(two.storedBytes - one.storedBytes < hex.length * 0.6, `${two.storedBytes}`);
+  assertEquals(await vol.readFile("/repeated"), repeated);
+  assertEquals(await vol.readFile("/hex"), hex);
+});
+
 Deno.test("info() counts files, directories, bytes, capacity and utilisation", async () => {
   await using t = await tempStore({ defaultVolume: { capacity: 10_000_000 } });
   const vol = await t.store.volume();

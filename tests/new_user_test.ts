@@ -280,6 +280,14 @@ Deno.test("cli: the messages a new user reads are right", async () => {
     get.stderr.trim(),
     "trove: NotFound: no such file or directory on the host: /nonexistent/dir/x",
   );
+  // put of a source that does not exist names it and writes nothing.
+  const putMissing = await trove(d, ["put", "/nonexistent/src", "/in"]);
+  assertEquals(putMissing.code, 3);
+  assertEquals(
+    putMissing.stderr.trim(),
+    "trove: NotFound: no such file or directory on the host: /nonexistent/src",
+  );
+  assertEquals((await trove(d, ["stat", "/in"])).code, 3);
   // rm of a non-empty directory names it with its slash and hints at -r.
   await troveOk(d, ["mkdir", "/dir"]);
   await troveOk(d, ["put", "-", "/dir/f"], { input: "f" });
