@@ -99,6 +99,8 @@ export interface NewVersion {
   digest?: Uint8Array;
   /** Runs once the node points at the new version (linking a new file, say). */
   then?: () => void;
+  /** The node was created in this transaction: this is its version 1. */
+  first?: boolean;
 }
 
 /**
@@ -110,7 +112,7 @@ export function installVersion(tree: Tree, v: NewVersion): { vid: number; seq: n
   const db = tree.db;
   const now = nowNs();
   const nextSeq = () =>
-    db.get<{ s: number }>(
+    v.first ? 1 : db.get<{ s: number }>(
       "SELECT IFNULL(MAX(seq), 0) + 1 AS s FROM versions WHERE node = ?",
       v.node,
     )!.s;
@@ -208,6 +210,8 @@ export interface ChunksVersion {
   mtime: bigint;
   /** Redoes a chunk whose encoding stopped at its id (see `putChunk`). */
   reencode?: () => EncodedChunk;
+  /** The node was created in this transaction (see {@linkcode NewVersion.first}). */
+  first?: boolean;
 }
 
 /**
@@ -221,6 +225,7 @@ export function commitChunks(tree: Tree, node: number, v: ChunksVersion): number
     size: v.size,
     mtime: v.mtime,
     digest: digestOver(v.size, v.chunks.map((enc, idx) => ({ idx, hash: enc.hash }))),
+    first: v.first,
     fill(vid) {
       let added = 0;
       v.chunks.forEach((enc, idx) => {

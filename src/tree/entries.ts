@@ -104,10 +104,15 @@ export class Entries {
   }
 
   #checkFree(dir: NodeRow, name: string): void {
+    this.#checkDir(dir, name);
+    if (this.#t.lookup(dir, name)) throw new AlreadyExists("file exists", name);
+  }
+
+  /** `name` is a valid name for a new entry of `dir`, a live directory. */
+  #checkDir(dir: NodeRow, name: string): void {
     checkName(name);
     if (dir.kind !== Kind.Dir) throw new NotADirectory("not a directory", name);
     if (dir.nlink === 0) throw new NotFound("directory was removed", name);
-    if (this.#t.lookup(dir, name)) throw new AlreadyExists("file exists", name);
   }
 
   /**
@@ -173,10 +178,12 @@ export class Entries {
 
   /**
    * Creates a node and its entry; returns the node's id. `AlreadyExists`
-   * if the name is taken.
+   * if the name is taken. With `looked`, the caller found the name free in
+   * this transaction (resolving the path), and it is not looked up again.
    */
-  create(dir: NodeRow, name: string, node: NewNode): number {
-    this.#checkFree(dir, name);
+  create(dir: NodeRow, name: string, node: NewNode, looked = false): number {
+    if (looked) this.#checkDir(dir, name);
+    else this.#checkFree(dir, name);
     if (!Object.values(Kind).includes(node.kind)) {
       throw new InvalidArgument(`unknown node kind ${node.kind}`, name);
     }

@@ -87,6 +87,7 @@ async function writeSmall(
       (data.length > 0 ? codec.encode(data, (h) => hasChunk(tree.db, tree.vol.id, h)) : null);
     const r = tree.resolve(path, true);
     let node: number;
+    let first = false;
     if (r.node) {
       checkExisting(r.node, path, options);
       if (core.contents.has(r.node.id)) return false;
@@ -96,17 +97,20 @@ async function writeSmall(
         throw new NotFound("no such file", path);
       }
       if (!r.dir) throw new IsADirectory("is a directory", path);
+      // The walk just found the name free in this transaction.
       node = tree.entries.create(r.dir, r.name!, {
         kind: Kind.File,
         mode: options.mode,
         id: options.id,
-      });
+      }, true);
+      first = true;
     }
     commitChunks(tree, node, {
       chunks: enc ? [enc] : [],
       size: data.length,
       mtime: now,
       reencode: () => codec.encode(data),
+      first,
     });
     return true;
   });
