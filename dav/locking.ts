@@ -116,10 +116,11 @@ export async function requireUnlocked(
   path: string,
   options: { depth: 0 | "infinity"; parent?: boolean },
 ): Promise<void> {
+  // The parent's locks come in the same query as the path's.
+  const parent = !!options.parent && path !== "/";
   const locks = [
-    ...await locksOf(vol).covering(path),
+    ...await locksOf(vol).covering(path, { parent }),
     ...(options.depth === "infinity" ? await locksOf(vol).within(path) : []),
-    ...(options.parent && path !== "/" ? await locksOf(vol).covering(parentOf(path)) : []),
   ];
   if (locks.length === 0) return;
   const submitted = submittedTokens(ctx.ifLists ?? []);

@@ -167,10 +167,18 @@ function parsePropfind(text: string | null): Request {
 function renderResource(r: Resource, path: string, q: Request, facts: Facts): string {
   const found: string[] = [];
   const missing: string[] = [];
-  const deadNames = [...r.dead.keys()].filter((k) => k.startsWith(PREFIX)).map((k) =>
-    fromClark(k.slice(PREFIX.length))
-  );
-  if (q.mode === "propname") {
+  const deadNames = r.dead.size === 0
+    ? []
+    : [...r.dead.keys()].filter((k) => k.startsWith(PREFIX)).map((k) =>
+      fromClark(k.slice(PREFIX.length))
+    );
+  if (q.mode === "allprop" && q.include.length === 0 && deadNames.length === 0) {
+    // The common listing: the live properties alone, each named once.
+    for (const name of LIVE) {
+      const value = live(r, path, name, facts);
+      if (value !== null) found.push(value);
+    }
+  } else if (q.mode === "propname") {
     for (const n of LIVE) if (live(r, path, n, facts) !== null) found.push(`<D:${n}/>`);
     for (const p of deadNames) {
       if (!(p.ns === DAV && LIVE.includes(p.name))) found.push(emptyProp(p));

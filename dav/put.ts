@@ -20,7 +20,8 @@ export async function put(ctx: Ctx): Promise<Response> {
   if (info && !shown(info)) {
     throw new HttpError(409, "a special file (FIFO, socket or device) has this name");
   }
-  await requireParent(vol, path);
+  // A path that resolved has its parent collection.
+  if (!info) await requireParent(vol, path);
   const pre = preconditions(ctx.req, info);
   if (pre) return reply(pre);
   // A bad Content-Range is refused before the body is read or a lock checked.

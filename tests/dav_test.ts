@@ -360,6 +360,34 @@ Deno.test("locks live in the store: a restart keeps them, and a PUT needs the to
   await Deno.remove(first.dir, { recursive: true });
 });
 
+Deno.test("a depth-0 lock on a collection guards new members, not deeper paths or old files", async () => {
+  await using s = await testServer();
+  await (await s.req("MKCOL", "/default/c/")).body?.cancel();
+  await (await s.req("MKCOL", "/default/c/sub/")).body?.cancel();
+  await (await s.req("PUT", "/default/c/old.txt", { body: "old" })).body?.cancel();
+  const lock = await s.req("LOCK", "/default/c/", {
+    headers: { Depth: "0" },
+    body:
+      `<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+  });
+  assertEquals(lock.status, 200);
+  await lock.body?.cancel();
+  const token = lock.headers.get("Lock-Token")!;
+  const put = async (path: string, headers: Record<string, string> = {}) => {
+    const r = await s.req("PUT", path, { headers, body: "x" });
+    await r.body?.cancel();
+    return r.status;
+  };
+  assertEquals(await put("/default/c/new.txt"), 423);
+  const get = await s.req("GET", "/default/c/new.txt");
+  await get.body?.cancel();
+  assertEquals(get.status, 404);
+  const tagged = `<${new URL("/default/c/", s.url)}> (${token})`;
+  assertEquals(await put("/default/c/new.txt", { If: tagged }), 201);
+  assertEquals(await put("/default/c/old.txt"), 204);
+  assertEquals(await put("/default/c/sub/deep.txt"), 201);
+});
+
 Deno.test("bad input gets a 4xx and changes nothing", async () => {
   await using s = await testServer({ maxXmlBytes: 10_000 });
   await (await s.req("PUT", "/default/safe.txt", { body: "safe" })).body?.cancel();

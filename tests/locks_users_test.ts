@@ -15,6 +15,13 @@ Deno.test("locks: exclusive and shared, depth, conflicts, refresh and unlock", a
   await vol.locks.lock("/other", { depth: 0, scope: "exclusive" });
   assertEquals((await vol.locks.covering("/docs/deep/file")).map((l) => l.token), [a.token]);
   assertEquals((await vol.locks.covering("/docs")).length, 2);
+  // A new member of /docs meets its depth-0 lock only when the parent is asked about.
+  assertEquals((await vol.locks.covering("/docs/new")).map((l) => l.token), [a.token]);
+  assertEquals(
+    (await vol.locks.covering("/docs/new", { parent: true })).map((l) => l.token).sort(),
+    [a.token, b.token].sort(),
+  );
+  assertEquals((await vol.locks.covering("/docs/deep/new", { parent: true })).length, 1);
   assertEquals((await vol.locks.within("/")).length, 3);
   assertEquals((await vol.locks.within("/docs")).length, 2);
   const r = await vol.locks.refresh(a.token, 3600);

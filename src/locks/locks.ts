@@ -115,7 +115,7 @@ export class Locks {
   }
 
   /** Locks on `path`, or on an ancestor with depth infinity. */
-  #covering(path: string): LockInfo[] {
+  #covering(path: string, parent = false): LockInfo[] {
     const keys = this.#keys(path);
     const rows = this.#core.db.all<LockRow & { key: Uint8Array }>(
       `SELECT l.* FROM locks l WHERE l.volume = ? AND l.key IN (${keys.map(() => "?").join(",")})
@@ -124,10 +124,12 @@ export class Locks {
       ...keys,
       this.#core.clock.now(),
     );
-    const own = keys[0];
     const same = (a: Uint8Array, b: Uint8Array) =>
       a.length === b.length && a.every((x, i) => x === b[i]);
-    return rows.filter((r) => r.depth !== 0 || same(r.key, own)).map((r) => this.#info(r));
+    // A depth-0 lock covers its own path only (and the parent, when asked).
+    const direct = (key: Uint8Array) =>
+      same(key, keys[0]) || (parent && keys.length > 1 && same(key, keys[1]));
+    return rows.filter((r) => r.depth !== 0 || direct(r.key)).map((r) => this.#info(r));
   }
 
   /** Locks on `path` or on anything below it. */
@@ -315,9 +317,9 @@ export class Locks {
    * assert((await vol.locks.covering("/dir/deep/file")).length === 1);
    * ```
    */
-  async covering(path: string): Promise<LockInfo[]> {
+  async covering(path: string, options: { parent?: boolean } = {}): Promise<LockInfo[]> {
     await this.#core.enter();
-    return this.#covering(normalizePath(path));
+    return this.#covering(normalizePath(path), !!options.parent);
   }
 
   /**

@@ -147,8 +147,12 @@ export interface LockSystem {
   get(token: string): Promise<LockInfo | null>;
   refresh(token: string, timeoutSeconds: number | null): Promise<LockInfo>;
   unlock(token: string): Promise<void>;
-  /** Live locks on `path`, or on an ancestor with depth infinity. */
-  covering(path: string): Promise<LockInfo[]>;
+  /**
+   * Live locks on `path`, or on an ancestor with depth infinity; with
+   * `parent`, also those on the path's parent (any depth), as a new member
+   * of a locked collection needs.
+   */
+  covering(path: string, options?: { parent?: boolean }): Promise<LockInfo[]>;
   /** Live locks on `path` or anywhere below it. */
   within(path: string): Promise<LockInfo[]>;
   /** Drops every lock on `path` or below it; returns how many. */
