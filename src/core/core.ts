@@ -135,7 +135,6 @@ export class Core {
     return this.#batch.getStore() === this;
   }
 
-  /** Waits while another context's batch holds the store. */
   /** Where chunks decoded with `codec` are read from: this store's backend and cache. */
   chunkSource(codec: ChunkCodec): ChunkSource {
     return {
@@ -147,6 +146,7 @@ export class Core {
     };
   }
 
+  /** Waits while another context's batch holds the store. */
   async enter(): Promise<void> {
     while (this.#gate && !this.inBatch) await this.#gate;
   }
