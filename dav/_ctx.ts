@@ -189,16 +189,28 @@ export function shown(info: Pick<FileInfo, "isFile" | "isDirectory" | "isSymlink
 
 /** `stat`, with a special file answered as absent (see {@linkcode shown}). */
 export async function statShown(vol: FileSystem, path: string): Promise<FileInfo> {
-  const info = await vol.stat(path);
+  return hidden(await vol.stat(path), path);
+}
+
+/** `statAndRead`, with a special file answered as absent (see {@linkcode shown}). */
+export async function statAndReadShown(
+  vol: FileSystem,
+  path: string,
+  maxBytes: number,
+): Promise<{ info: FileInfo; data: Uint8Array | null }> {
+  const r = await vol.statAndRead(path, { maxBytes });
+  hidden(r.info, path);
+  return r;
+}
+
+function hidden(info: FileInfo, path: string): FileInfo {
   if (!shown(info)) throw new NotFound("a special file (not served over WebDAV)", path);
   return info;
 }
 
 /** `lstat`, with a special file answered as absent (see {@linkcode shown}). */
 export async function lstatShown(vol: FileSystem, path: string): Promise<FileInfo> {
-  const info = await vol.lstat(path);
-  if (!shown(info)) throw new NotFound("a special file (not served over WebDAV)", path);
-  return info;
+  return hidden(await vol.lstat(path), path);
 }
 
 /** Metadata of a target, or null when nothing is there. */

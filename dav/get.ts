@@ -7,7 +7,7 @@
  */
 
 import type { FileInfo, FileSystem } from "../mod.ts";
-import { type Ctx, hrefOf, shown, statShown } from "./_ctx.ts";
+import { type Ctx, hrefOf, shown, statAndReadShown, statShown } from "./_ctx.ts";
 import { byteRange, contentType, etagOf, httpDate, preconditions, reply } from "./http.ts";
 
 /** Files up to this size are read whole (see `readFile`'s small-file path). */
@@ -17,7 +17,14 @@ export async function getHead(ctx: Ctx): Promise<Response> {
   const head = ctx.req.method === "HEAD";
   if (!ctx.target.vol) return listing(ctx, null, head);
   const vol = ctx.target.vol;
-  const info = await statShown(vol, ctx.target.path);
+  // A GET of a small file reads it with its metadata in one step: the
+  // ETag and the bytes then come from the same version.
+  let small: Uint8Array | null = null;
+  let info: FileInfo;
+  if (head) info = await statShown(vol, ctx.target.path);
+  else {
+    ({ info, data: small } = await statAndReadShown(vol, ctx.target.path, SMALL));
+  }
   if (info.isDirectory) return listing(ctx, vol, head);
   const pre = preconditions(ctx.req, info);
   const etag = etagOf(info);
@@ -44,26 +51,20 @@ export async function getHead(ctx: Ctx): Promise<Response> {
   if (range) headers["Content-Range"] = `bytes ${start}-${end}/${info.size}`;
   const status = range ? 206 : 200;
   if (head || length === 0) return reply(status, headers);
-  return await content(ctx, vol, info, { status, headers, start, end });
+  if (small && small.length === info.size) {
+    return reply(status, headers, small.subarray(start, end + 1) as Uint8Array<ArrayBuffer>);
+  }
+  return await content(ctx, vol, { status, headers, start, end });
 }
 
-/** The bytes `start..end` of a file as the response body. */
+/** The bytes `start..end` of a file as the response body, through a snapshot handle. */
 async function content(
   ctx: Ctx,
   vol: FileSystem,
-  info: FileInfo,
   res: { status: number; headers: Record<string, string>; start: number; end: number },
 ): Promise<Response> {
   const { status, headers, start, end } = res;
   const length = end - start + 1;
-  if (info.size <= SMALL) {
-    // A small file reads whole in one transaction, without a handle; if
-    // it changed size since the stat, the handle below serves the range.
-    const data = await vol.readFile(ctx.target.path);
-    if (data.length === info.size) {
-      return reply(status, headers, data.subarray(start, end + 1) as Uint8Array<ArrayBuffer>);
-    }
-  }
   // A snapshot handle: the download sees one version even if a PUT commits.
   const f = await vol.open(ctx.target.path, { read: true, snapshot: true });
   if (length <= 1 << 20) {

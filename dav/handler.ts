@@ -13,7 +13,7 @@ import { ADMIN_PREFIX, adminApi } from "./admin.ts";
 import { type Ctx, type DavOptions, drain, parseRef, resolveTarget } from "./_ctx.ts";
 import { errorResponse } from "./_errors.ts";
 import { getHead } from "./get.ts";
-import { HttpError, reply } from "./http.ts";
+import { DAV_HEADERS, HttpError, reply } from "./http.ts";
 import { parseIf } from "./if_header.ts";
 import { checkIf, handleLock, handleUnlock } from "./locking.ts";
 import { handlePropfind, handleProppatch } from "./props.ts";
@@ -35,11 +35,9 @@ const WRITE_METHODS = new Set([
 ]);
 const ALLOW =
   "OPTIONS, GET, HEAD, PUT, PATCH, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";
-const DAV_HEADERS = { "DAV": "1, 2", "MS-Author-Via": "DAV" };
 
 function options(): Response {
   return reply(200, {
-    ...DAV_HEADERS,
     "Allow": ALLOW,
     "Accept-Ranges": "bytes",
     "Content-Length": "0",
@@ -137,10 +135,13 @@ export function createHandler(opts: DavOptions): (req: Request) => Promise<Respo
       res = await failure(req, e, log);
     }
     // One line per request: method, path, status, time, user.
-    const ms = (performance.now() - t0).toFixed(1);
-    log(`${req.method} ${url.pathname} ${res.status} ${ms}ms${user ? " " + user.name : ""}`);
-    for (const [k, v] of Object.entries(DAV_HEADERS)) {
-      if (!res.headers.has(k)) {
+    if (opts.log) {
+      const ms = (performance.now() - t0).toFixed(1);
+      log(`${req.method} ${url.pathname} ${res.status} ${ms}ms${user ? " " + user.name : ""}`);
+    }
+    // `reply` sets them; a response made elsewhere (the admin API, a challenge) gets them here.
+    if (!res.headers.has("DAV")) {
+      for (const [k, v] of Object.entries(DAV_HEADERS)) {
         try {
           res.headers.set(k, v);
         } catch { /* immutable headers (a redirect): leave them */ }

@@ -175,13 +175,22 @@ export function contentType(name: string): string {
   return (dot >= 0 && TYPES[name.slice(dot + 1).toLowerCase()]) || "application/octet-stream";
 }
 
-/** A response with an optional text body. */
+/** The headers every response of the server carries. */
+export const DAV_HEADERS: Readonly<Record<string, string>> = {
+  "DAV": "1, 2",
+  "MS-Author-Via": "DAV",
+};
+
+/** A response with an optional text body, and the {@linkcode DAV_HEADERS}. */
 export function reply(
   status: number,
   headers: Record<string, string> = {},
   body: BodyInit | null = null,
 ): Response {
-  return new Response(status === 204 || status === 304 ? null : body, { status, headers });
+  return new Response(status === 204 || status === 304 ? null : body, {
+    status,
+    headers: { ...DAV_HEADERS, ...headers },
+  });
 }
 
 /** An HTTP status line's reason phrase for multistatus bodies. */

@@ -79,6 +79,38 @@ Deno.test("writeFile() with mtime records that time in the same commit, any size
   assertEquals(await vol.exists("/bad"), false);
 });
 
+Deno.test("statAndRead() gives a small file's metadata and bytes together, and only metadata otherwise", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const small = randomBytes(3000, 4);
+  const apart = randomBytes(40_000, 5);
+  const big = randomBytes(vol.chunkSize + 10, 6);
+  await vol.writeFile("/small", small);
+  await vol.writeFile("/apart", apart);
+  await vol.writeFile("/big", big);
+  await vol.symlink("small", "/link");
+  const max = { maxBytes: 64 << 10 };
+  for (const [path, bytes] of [["/small", small], ["/apart", apart], ["/link", small]] as const) {
+    const { info, data } = await vol.statAndRead(path, max);
+    assertEquals(info, await vol.stat(path));
+    assert(data !== null && sameBytes(data, bytes), path);
+  }
+  // Over the limit, a directory: metadata alone.
+  const b = await vol.statAndRead("/big", max);
+  assertEquals([b.info.size, b.data], [big.length, null]);
+  assertEquals((await vol.statAndRead("/big", { maxBytes: big.length })).data?.length, big.length);
+  const d = await vol.statAndRead("/", max);
+  assert(d.info.isDirectory && d.data === null);
+  await assertRejects(() => vol.statAndRead("/missing", max), NotFound);
+  // What a handle here wrote but did not commit: the size and the bytes agree.
+  {
+    await using f = await vol.open("/small", "r+");
+    await f.writeAt(3000, new Uint8Array([9, 9]));
+    const { info, data } = await vol.statAndRead("/small", max);
+    assertEquals([info.size, data?.length, data?.[3001]], [3002, 3002, 9]);
+  }
+});
+
 Deno.test("readFile() of small files: holes, open handles' writes, damage named", async () => {
   await using t = await tempStore();
   const vol = await t.store.volume();

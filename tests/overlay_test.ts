@@ -302,6 +302,23 @@ Deno.test("layers: add, list, which, remove; bad layers are refused and change n
   );
 });
 
+Deno.test("statAndRead() through an overlay: the serving layer's bytes, the overlay's inode", async () => {
+  await using store = await Store.open(":memory:", { create: true });
+  const base = await store.createVolume("base");
+  await base.writeTextFile("/a.txt", "from base");
+  const user = await store.createVolume("user");
+  await using view = await Overlay.open({ upper: user, lowers: [base] });
+  const r = await view.statAndRead("/a.txt", { maxBytes: 1024 });
+  assertEquals(new TextDecoder().decode(r.data!), "from base");
+  assertEquals(r.info, await view.stat("/a.txt"));
+  await view.writeTextFile("/a.txt", "from upper!");
+  const u = await view.statAndRead("/a.txt", { maxBytes: 1024 });
+  assertEquals([new TextDecoder().decode(u.data!), u.info.ino], [
+    "from upper!",
+    (await view.stat("/a.txt")).ino,
+  ]);
+});
+
 Deno.test("copy-up shares chunks between unencrypted volumes of one store, and survives the lower's removal", async () => {
   await using store = await Store.open(":memory:", { create: true });
   const base = await store.createVolume("base");

@@ -330,6 +330,16 @@ export abstract class LayerStack implements ByNode {
     return await this.fsOf(r.hits[0]).readFile(r.path, options);
   }
 
+  async statAndRead(
+    path: string,
+    options: { maxBytes: number },
+  ): Promise<{ info: FileInfo; data: Uint8Array | null }> {
+    const r = await this.find(path, true);
+    const hit = r.hits[0];
+    const { info, data } = await this.fsOf(hit).statAndRead(r.path, options);
+    return { info: this.infoOf({ layer: hit.layer, info }), data };
+  }
+
   async readTextFile(path: string, options?: { signal?: AbortSignal }): Promise<string> {
     return new TextDecoder().decode(await this.readFile(path, options));
   }

@@ -57,6 +57,17 @@ export interface FileSystem {
   lstat(path: string): Promise<FileInfo>;
   exists(path: string, options?: { isFile?: boolean; isDirectory?: boolean }): Promise<boolean>;
   readFile(path: string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * Metadata of `path` (following symlinks) and, when it is a regular file
+   * of at most `maxBytes`, its whole content, from one consistent read
+   * where the file allows it: what a server answering a small GET needs
+   * (the ETag and the bytes of the same version). `data` is null for
+   * anything else.
+   */
+  statAndRead(
+    path: string,
+    options: { maxBytes: number },
+  ): Promise<{ info: FileInfo; data: Uint8Array | null }>;
   readTextFile(path: string, options?: { signal?: AbortSignal }): Promise<string>;
   readDir(path: string): AsyncIterableIterator<DirEntry>;
   /** Entries with their metadata (and, when asked, extended attributes). */

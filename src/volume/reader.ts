@@ -17,7 +17,8 @@ import {
   NotADirectory,
   withPath,
 } from "../errors.ts";
-import { Kind } from "../tree/nodes.ts";
+import { Kind, type NodeRow } from "../tree/nodes.ts";
+import type { Tree } from "../tree/tree.ts";
 import type {
   DirEntry,
   DirEntryPlus,
@@ -197,25 +198,63 @@ export abstract class VolumeReader {
    */
   async readFile(path: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted();
-    const { tree, codec } = this.ctx;
     // A small file not open here reads in the transaction that resolves it.
     const { n, small } = await this.ctx.read((t) => {
       const n = t.existing(path, true);
       if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
       if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
-      try {
-        return { n, small: this.ctx.shared(n.id) ? null : readSmallFile(t, codec, n) };
-      } catch (e) {
-        throw withPath(e, path);
-      }
+      return { n, small: this.#small(t, n, path) };
     });
-    if (small) return small;
-    // The size comes from the same snapshot as the content (inside `read`).
-    const whole = Number.MAX_SAFE_INTEGER;
+    return small ?? await this.#whole(n.id, path);
+  }
+
+  /**
+   * Metadata of `path` and, for a regular file of at most `maxBytes`, its
+   * content: in the transaction that resolves the path when the file is
+   * small and no handle of this process holds it, else read right after.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Store } from "../../mod.ts";
+   * await using store = await Store.open(":memory:", { create: true });
+   * const vol = await store.volume();
+   * await vol.writeTextFile("/a.txt", "abc");
+   * const { info, data } = await vol.statAndRead("/a.txt", { maxBytes: 64 << 10 });
+   * assert(info.size === 3 && data?.length === 3);
+   * assert((await vol.statAndRead("/", { maxBytes: 64 << 10 })).data === null);
+   * ```
+   */
+  async statAndRead(
+    path: string,
+    options: { maxBytes: number },
+  ): Promise<{ info: FileInfo; data: Uint8Array | null }> {
+    const r = await this.ctx.read((t) => {
+      const n = t.existing(path, true);
+      const info = this.ctx.infoOf(n);
+      const wanted = n.kind === Kind.File && info.size <= options.maxBytes;
+      return { n, info, wanted, data: wanted ? this.#small(t, n, path) : null };
+    });
+    const data = r.data ?? (r.wanted ? await this.#whole(r.n.id, path) : null);
+    return { info: r.info, data };
+  }
+
+  /** A small file's committed content read in this transaction, or null (see `readSmallFile`). */
+  #small(t: Tree, n: NodeRow, path: string): Uint8Array | null {
     try {
-      const content = this.ctx.shared(n.id) ??
-        new FileContent(tree, { codec, node: n.id, mode: "isolated" });
-      return await content.read(0, whole);
+      return this.ctx.shared(n.id) ? null : readSmallFile(t, this.ctx.codec, n);
+    } catch (e) {
+      throw withPath(e, path);
+    }
+  }
+
+  /** A file's whole content through its shared content, or a snapshot of it. */
+  async #whole(node: number, path: string): Promise<Uint8Array> {
+    const { tree, codec } = this.ctx;
+    try {
+      const content = this.ctx.shared(node) ??
+        new FileContent(tree, { codec, node, mode: "isolated" });
+      return await content.read(0, Number.MAX_SAFE_INTEGER);
     } catch (e) {
       throw withPath(e, path);
     }
