@@ -87,6 +87,7 @@ interface Facts {
 const decoder = new TextDecoder();
 
 function deadValue(r: Resource, p: PropName): string | null {
+  if (r.dead.size === 0) return null;
   const v = r.dead.get(PREFIX + clark(p));
   return v ? decoder.decode(v) : null;
 }

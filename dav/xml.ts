@@ -259,12 +259,18 @@ export function child(el: XmlElement, ns: string, name: string): XmlElement | un
   return elements(el).find((c) => c.ns === ns && c.name === name);
 }
 
+const ESCAPES: Readonly<Record<string, string>> = {
+  "<": "&lt;",
+  ">": "&gt;",
+  "&": "&amp;",
+  '"': "&quot;",
+};
+const SPECIAL = /[<>&"]/;
+
 /** Escapes text for element content or attribute values. */
 export function escapeXml(s: string): string {
-  return s.replace(
-    /[<>&"]/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!,
-  );
+  // Most names and values need nothing: a listing escapes several strings an entry.
+  return SPECIAL.test(s) ? s.replace(/[<>&"]/g, (c) => ESCAPES[c]) : s;
 }
 
 /**

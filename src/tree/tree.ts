@@ -17,7 +17,16 @@ import { Change } from "../feed/feed.ts";
 import { splitPath } from "../paths.ts";
 import type { DirEntry, FileInfo, SetAttributes } from "../types.ts";
 import { Entries } from "./entries.ts";
-import { fileInfo, Kind, NODE_COLS, type NodeRow, toNode, type VolumeRecord } from "./nodes.ts";
+import {
+  fileInfo,
+  Kind,
+  NODE_COLS,
+  type NodeRow,
+  nodeRowOf,
+  nodeRows,
+  toNode,
+  type VolumeRecord,
+} from "./nodes.ts";
 import { Xattrs } from "./xattrs.ts";
 
 /** Where a path leads: the directory and name of its last component. */
@@ -91,10 +100,7 @@ export class Tree {
 
   /** A node by id, or undefined (also for nodes of other volumes). */
   tryNode(id: number): NodeRow | undefined {
-    const stmt = this.db.q(`${NODE_SQL} WHERE n.id = ? AND n.volume = ?`);
-    stmt.setReadBigInts(true);
-    const r = stmt.get(id, this.vol.id);
-    stmt.setReadBigInts(false);
+    const r = nodeRowOf(this.db.q(`${NODE_SQL} WHERE n.id = ? AND n.volume = ?`), id, this.vol.id);
     return r ? toNode(r) : undefined;
   }
 
@@ -121,9 +127,7 @@ export class Tree {
     const stmt = this.db.q(
       `SELECT ${NODE_COLS} ${ENTRY_NODE_SQL} WHERE e.parent = ? AND e.key = ? AND n.volume = ?`,
     );
-    stmt.setReadBigInts(true);
-    const r = stmt.get(dir, key, this.vol.id);
-    stmt.setReadBigInts(false);
+    const r = nodeRowOf(stmt, dir, key, this.vol.id);
     return r ? toNode(r) : undefined;
   }
 
@@ -292,13 +296,10 @@ export class Tree {
       `SELECT e.key AS ekey, e.name AS ename, ${NODE_COLS} ${ENTRY_NODE_SQL}
        WHERE e.parent = ? AND e.key > ? ORDER BY e.key LIMIT ?`,
     );
-    stmt.setReadBigInts(true);
-    const rows = stmt.all(dir, after ?? new Uint8Array(), limit);
-    stmt.setReadBigInts(false);
-    return rows.map((r) => ({
-      key: r.ekey as Uint8Array,
-      name: this.meta.openName(dir, r.ekey as Uint8Array, r.ename as Uint8Array | null),
-      node: toNode(r),
+    return nodeRows(stmt, dir, after ?? new Uint8Array(), limit).map((r) => ({
+      key: r[0] as Uint8Array,
+      name: this.meta.openName(dir, r[0] as Uint8Array, r[1] as Uint8Array | null),
+      node: toNode(r, 2),
     }));
   }
 
