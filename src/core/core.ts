@@ -34,7 +34,7 @@ export interface CoreOptions {
   verifyReads?: boolean;
   /** Bytes of decoded chunks kept in memory (default 16 MiB). */
   chunkCacheBytes?: number;
-  /** Codec Workers (default: one per core). */
+  /** Codec Workers (default: one per core but one, for the calling thread). */
   workers?: number;
   /** A session silent for this long is presumed dead (default 60 s). */
   sessionTimeoutMs?: number;
