@@ -23,9 +23,18 @@ export function etagOf(info: FileInfo): string | null {
   return info.isFile && info.digest ? `"${info.digest}"` : null;
 }
 
+let lastSecond = NaN;
+let lastDate = "";
+
 /** An HTTP date (IMF-fixdate). */
 export function httpDate(d: Date): string {
-  return d.toUTCString();
+  // Whole seconds: files listed together often share one, so the last is kept.
+  const s = Math.floor(d.getTime() / 1000);
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastDate = d.toUTCString();
+  }
+  return lastDate;
 }
 
 function tags(header: string): string[] {

@@ -74,7 +74,7 @@ interface Resource {
   href: string;
   name: string;
   info: FileInfo;
-  dead: Map<string, Uint8Array>;
+  dead: ReadonlyMap<string, Uint8Array>;
 }
 
 /** Shared facts for rendering live properties in one request. */
@@ -85,6 +85,7 @@ interface Facts {
 }
 
 const decoder = new TextDecoder();
+const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 
 function deadValue(r: Resource, p: PropName): string | null {
   if (r.dead.size === 0) return null;
@@ -308,16 +309,18 @@ export async function handlePropfind(ctx: Ctx): Promise<Response> {
     const stack: [string, number][] = [[path, 1]];
     while (stack.length > 0) {
       const [dir, level] = stack.pop()!;
+      // Each entry's href is its collection's (encoded once) and its own name.
+      const dirHref = hrefOf(base, dir, true);
       let chunk = "";
       for await (const e of vol.readDirPlus(dir, { xattrs: dead }) as AsyncIterable<DirEntryPlus>) {
         if (!shown(e.info)) continue;
         const p = dir === "/" ? `/${e.name}` : `${dir}/${e.name}`;
         chunk += renderResource(
           {
-            href: hrefOf(base, p, e.info.isDirectory),
+            href: dirHref + encodeURIComponent(e.name) + (e.info.isDirectory ? "/" : ""),
             name: e.name,
             info: e.info,
-            dead: e.xattrs ?? new Map(),
+            dead: e.xattrs ?? NO_XATTRS,
           },
           p,
           q,

@@ -205,9 +205,14 @@ function stMode(n: NodeRow): number {
  */
 export function hex(b: Uint8Array): string {
   let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
   return s;
 }
+
+const HEX: readonly string[] = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
 
 /** The digest of a file that never had content (size 0, no chunks). */
 const EMPTY_DIGEST = "af5570f5a1810b7af78caf4bc70a660f";
