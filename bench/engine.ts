@@ -4,7 +4,7 @@
  * Prints JSON lines; `bench/main.ts` runs them all and prints the table.
  */
 
-import { PUT_WORKERS, putTree } from "../cli/transfer.ts";
+import { putTree } from "../cli/transfer.ts";
 import { Store } from "../mod.ts";
 import { DataSource, emit, MiB, peakRssMiB, scratch, since, textPool } from "./_util.ts";
 
@@ -104,8 +104,7 @@ async function smallFiles(count: number): Promise<void> {
 /** Two ingests of a tree, the second with 5% of its files changed. */
 async function tree(t1: string, t2: string): Promise<void> {
   const path = await scratch("tree.trove");
-  // As `trove put` opens its store.
-  const store = await Store.open(path, { ...OPEN, workers: PUT_WORKERS });
+  const store = await Store.open(path, OPEN);
   const vol = await store.volume();
   for (const [i, dir] of [[1, t1], [2, t2]] as const) {
     const t0 = performance.now();

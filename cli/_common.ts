@@ -80,7 +80,7 @@ export function storePath(args: Parsed): string {
 /** Opens the store the command names. */
 export async function openStore(
   args: Parsed,
-  options: { create?: boolean; readOnly?: boolean; workers?: number } = {},
+  options: { create?: boolean; readOnly?: boolean } = {},
 ): Promise<Store> {
   return await Store.open(storePath(args), options);
 }
@@ -232,11 +232,10 @@ export const SNAPSHOT_OPTION = {
  * Opens the store and the volume a command works on: read-only unless the
  * command writes, so reading never contends with a running server.
  */
-export async function openSession(
-  args: Parsed,
-  options: { write?: boolean; workers?: number } = {},
-): Promise<Session> {
-  const store = await openStore(args, { readOnly: !options.write, workers: options.workers });
+export async function openSession(args: Parsed, options: { write?: boolean } = {}): Promise<
+  Session
+> {
+  const store = await openStore(args, { readOnly: !options.write });
   try {
     const vol = await openVolume(store, args, { readOnly: !options.write });
     const name = args.values.snapshot;

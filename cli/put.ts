@@ -15,7 +15,7 @@ import {
   volPath,
 } from "./_common.ts";
 import { ProgressBar, progressWanted } from "./_progress.ts";
-import { hostBytes, PUT_WORKERS, putTree } from "./transfer.ts";
+import { hostBytes, putTree } from "./transfer.ts";
 
 export const command: Command = {
   name: "put",
@@ -38,7 +38,7 @@ Examples:
   async run(args) {
     const { sources, dest: given } = sourcesAndDest(args);
     const dest = volPath(given);
-    await using s = await openSession(args, { write: true, workers: PUT_WORKERS });
+    await using s = await openSession(args, { write: true });
     const into = sources.length > 1 || dest.endsWith("/") || (await isVolumeDir(s.vol, dest));
     const wanted = progressWanted(!!args.values.json);
     const bar = new ProgressBar("put", { enabled: wanted });

@@ -130,17 +130,6 @@ function hostRead(item: Item): Promise<Uint8Array> {
 }
 
 /**
- * Codec Workers for a store `trove put` opens: one per core. An ingest is
- * bound by compressing (zstd level 3 runs at ~190 MB/s a core on text)
- * while the main thread reads and inserts, so it takes a Worker for every
- * core. On 2 cores, nine interleaved first ingests of the bench's tree ran
- * at a median of 113 MB/s against 102 with the store's default (one per
- * core but one); a second ingest (mostly chunks already stored) within
- * the noise.
- */
-export const PUT_WORKERS: number = Math.max(1, navigator.hardwareConcurrency || 2);
-
-/**
  * Copies a host file or tree into the volume at `dest` (created as needed;
  * existing files are replaced). Keeps permission bits and modification
  * times; directory times are set last, since adding entries changes them.
