@@ -189,7 +189,7 @@ export function shown(info: Pick<FileInfo, "isFile" | "isDirectory" | "isSymlink
 
 /** `stat`, with a special file answered as absent (see {@linkcode shown}). */
 export async function statShown(vol: FileSystem, path: string): Promise<FileInfo> {
-  return hidden(await vol.stat(path), path);
+  return requireShown(await vol.stat(path), path);
 }
 
 /** `statAndRead`, with a special file answered as absent (see {@linkcode shown}). */
@@ -199,18 +199,18 @@ export async function statAndReadShown(
   maxBytes: number,
 ): Promise<{ info: FileInfo; data: Uint8Array | null }> {
   const r = await vol.statAndRead(path, { maxBytes });
-  hidden(r.info, path);
+  requireShown(r.info, path);
   return r;
 }
 
-function hidden(info: FileInfo, path: string): FileInfo {
+function requireShown(info: FileInfo, path: string): FileInfo {
   if (!shown(info)) throw new NotFound("a special file (not served over WebDAV)", path);
   return info;
 }
 
 /** `lstat`, with a special file answered as absent (see {@linkcode shown}). */
 export async function lstatShown(vol: FileSystem, path: string): Promise<FileInfo> {
-  return hidden(await vol.lstat(path), path);
+  return requireShown(await vol.lstat(path), path);
 }
 
 /** Metadata of a target, or null when nothing is there. */

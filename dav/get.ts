@@ -10,7 +10,7 @@ import type { FileInfo, FileSystem } from "../mod.ts";
 import { type Ctx, hrefOf, shown, statAndReadShown, statShown } from "./_ctx.ts";
 import { byteRange, contentType, etagOf, httpDate, preconditions, reply } from "./http.ts";
 
-/** Files up to this size are read whole (see `readFile`'s small-file path). */
+/** Files up to this size are read with their metadata in one step (`statAndRead`). */
 const SMALL = 64 << 10;
 
 export async function getHead(ctx: Ctx): Promise<Response> {
