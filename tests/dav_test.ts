@@ -47,6 +47,30 @@ Deno.test("PUT then GET round-trips with strong, content-derived ETags", async (
   assertEquals(head.headers.get("Content-Length"), "7");
 });
 
+Deno.test("a GET served again and again shows another process's change at once", async () => {
+  await using s = await testServer();
+  await s.req("PUT", "/default/hot.txt", { body: "before" });
+  for (let i = 0; i < 3; i++) {
+    assertEquals(await (await s.req("GET", "/default/hot.txt")).text(), "before");
+  }
+  const etag = (await s.req("HEAD", "/default/hot.txt")).headers.get("ETag");
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const code = `import { Store } from "${mod}";
+    await using store = await Store.open(${JSON.stringify(s.path)});
+    await (await store.volume()).writeTextFile("/hot.txt", "after, from elsewhere");`;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "piped" })
+    .output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  const get = await s.req("GET", "/default/hot.txt");
+  assertEquals(await get.text(), "after, from elsewhere");
+  assertNotEquals(get.headers.get("ETag"), etag);
+  const gone = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code.replace(/writeTextFile\("\/hot.txt".*\);/, 'remove("/hot.txt");')],
+  }).output();
+  assert(gone.success);
+  assertEquals((await s.req("GET", "/default/hot.txt")).status, 404);
+});
+
 Deno.test("GET honours Range and If-Range", async () => {
   await using s = await testServer();
   const data = randomBytes(3_000_000);

@@ -111,6 +111,74 @@ Deno.test("statAndRead() gives a small file's metadata and bytes together, and o
   }
 });
 
+Deno.test("repeated reads come from the read cache and never miss a change", async () => {
+  await using t = await tempStore();
+  const vol = await t.store.volume();
+  const max = { maxBytes: 64 << 10 };
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const text = async (path: string) => new TextDecoder().decode(await vol.readFile(path));
+  await vol.mkdir("/d");
+  await vol.writeFile("/d/a", enc("one"));
+  // Read twice (the second from the cache): what a caller gets is its own copy.
+  for (let i = 0; i < 2; i++) {
+    const { info, data } = await vol.statAndRead("/d/a", max);
+    assertEquals([info.size, new TextDecoder().decode(data!)], [3, "one"]);
+    data![0] = 88;
+    info.size = 99;
+    info.mtime.setTime(0);
+    (await vol.readFile("/d/a"))[1] = 88;
+  }
+  assertEquals([await text("/d/a"), (await vol.stat("/d/a")).size], ["one", 3]);
+  assert((await vol.stat("/d/a")).mtime.getTime() > 0);
+
+  // Every kind of change through this store shows at once.
+  await vol.writeFile("/d/a", enc("two!"));
+  assertEquals([await text("/d/a"), (await vol.stat("/d/a")).size], ["two!", 4]);
+  await vol.chmod("/d/a", 0o600);
+  assertEquals((await vol.stat("/d/a")).mode & 0o777, 0o600);
+  await vol.rename("/d", "/e");
+  await assertRejects(() => vol.stat("/d/a"), NotFound);
+  await assertRejects(() => vol.statAndRead("/d/a", max), NotFound);
+  assertEquals(await text("/e/a"), "two!");
+  await vol.remove("/e/a");
+  await assertRejects(() => vol.readFile("/e/a"), NotFound);
+
+  // Another connection's commit (what another process does) shows at once.
+  await vol.writeFile("/b", enc("mine"));
+  assertEquals(await text("/b"), "mine");
+  {
+    await using other = await Store.open(t.path);
+    await (await other.volume()).writeFile("/b", enc("theirs"));
+  }
+  assertEquals(await text("/b"), "theirs");
+  assertEquals((await vol.statAndRead("/b", max)).info.size, 6);
+
+  // A batch sees its own uncommitted writes; after it rolls back, nothing of them is served.
+  assertEquals(await text("/b"), "theirs");
+  await assertRejects(() =>
+    vol.batch(async () => {
+      await vol.writeFile("/b", enc("in the batch"));
+      assertEquals(await text("/b"), "in the batch");
+      assertEquals((await vol.stat("/b")).size, 12);
+      throw new Error("roll back");
+    })
+  );
+  assertEquals([await text("/b"), (await vol.stat("/b")).size], ["theirs", 6]);
+
+  // An open handle's write that is not committed yet: stat, statAndRead and readFile agree with it.
+  assertEquals((await vol.stat("/b")).size, 6);
+  {
+    await using f = await vol.open("/b", "r+");
+    for (const [at, size, bytes] of [[6, 7, "theirs+"], [7, 8, "theirs++"]] as const) {
+      await f.writeAt(at, enc("+"));
+      assertEquals((await vol.stat("/b")).size, size);
+      assertEquals((await vol.statAndRead("/b", max)).data?.length, size);
+      assertEquals(await text("/b"), bytes);
+    }
+  }
+  assertEquals([await text("/b"), (await vol.stat("/b")).size], ["theirs++", 8]);
+});
+
 Deno.test("readFile() of small files: holes, open handles' writes, damage named", async () => {
   await using t = await tempStore();
   const vol = await t.store.volume();

@@ -63,6 +63,11 @@ export class Db {
   readonly readOnly: boolean;
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
+  /** What {@linkcode Db.changeStamp} last saw: other connections' commits, this one's row changes. */
+  #seen = [-1, -1];
+  #stamp = 0;
+  /** True inside the read transaction {@linkcode Db.read} opened. */
+  #reading = false;
   /** Called after every outer commit, with what `noteStored` gathered. */
   onCommit?: (storedBytes: number) => void;
   #stored = 0;
@@ -249,6 +254,7 @@ export class Db {
   }
 
   #rolledBack(): void {
+    this.#stamp++;
     this.#stored = 0;
     for (const fn of this.#afterRollback) fn();
   }
@@ -259,10 +265,47 @@ export class Db {
   }
 
   #committed(): void {
+    this.#stamp++;
     const bytes = this.#stored;
     this.#stored = 0;
     for (const fn of this.#afterCommit) fn();
     this.onCommit?.(bytes);
+  }
+
+  /**
+   * A number that stays the same only while nothing in the database can
+   * have changed since the last call: no other connection committed (SQLite's
+   * `data_version`), this one changed no row (`total_changes()`) and ended no
+   * transaction. Outside a transaction it costs one statement and a read
+   * lock (~4 µs); inside a {@linkcode Db.read} it is the stamp of what that
+   * read sees. -1 inside a write transaction, whose changes are not
+   * committed: nothing read then may be kept.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Db } from "./db.ts";
+   * const db = Db.open(":memory:", { migrations: [], create: true });
+   * const a = db.changeStamp();
+   * assert(db.changeStamp() === a);
+   * db.exec("CREATE TABLE t(x)");
+   * db.run("INSERT INTO t VALUES (1)");
+   * assert(db.changeStamp() !== a);
+   * db.close();
+   * ```
+   */
+  changeStamp(): number {
+    const idle = this.#depth === 0 && !this.raw.isTransaction;
+    if (!idle && !(this.#depth === 1 && this.#reading)) return -1;
+    const row = this.q("SELECT data_version AS d, total_changes() AS c FROM pragma_data_version")
+      .get() as { d: number; c: number };
+    const seen = this.#seen;
+    if (row.d !== seen[0] || row.c !== seen[1]) {
+      seen[0] = row.d;
+      seen[1] = row.c;
+      this.#stamp++;
+    }
+    return this.#stamp;
   }
 
   /** True while a transaction is open on this connection. */
@@ -343,9 +386,11 @@ export class Db {
     if (this.#depth > 0 || this.raw.isTransaction) return fn();
     this.exec("BEGIN");
     this.#depth++;
+    this.#reading = true;
     try {
       return fn();
     } finally {
+      this.#reading = false;
       this.#depth--;
       try {
         this.raw.exec("COMMIT");

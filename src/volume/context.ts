@@ -15,6 +15,7 @@ import { Kind, type NodeRow } from "../tree/nodes.ts";
 import type { Tree } from "../tree/tree.ts";
 import type { FileInfo, OpenMode, OpenOptions } from "../types.ts";
 import { FileHandle, type HandleMode } from "./handle.ts";
+import { type CachedRead, ReadCache } from "./read_cache.ts";
 
 const MODES: Record<OpenMode, OpenOptions> = {
   "r": { read: true },
@@ -73,12 +74,15 @@ export class VolumeContext {
   readonly tree: Tree;
   readonly codec: ChunkCodec;
   readonly readOnly: boolean;
+  /** Reads by path, kept while the store is unchanged. */
+  readonly cache: ReadCache;
 
   constructor(core: Core, options: { tree: Tree; codec: ChunkCodec; readOnly: boolean }) {
     this.core = core;
     this.tree = options.tree;
     this.codec = options.codec;
     this.readOnly = options.readOnly || core.readOnly;
+    this.cache = new ReadCache(core.db);
   }
 
   async enter(): Promise<void> {
@@ -90,6 +94,29 @@ export class VolumeContext {
   async read<T>(fn: (tree: Tree) => T): Promise<T> {
     await this.enter();
     return this.core.db.read(() => fn(this.tree));
+  }
+
+  /**
+   * A read of `path` through the cache: `hit` answers from what was kept
+   * (undefined when that is not enough), else `miss` reads in one
+   * transaction and may `keep` what it read. A file this process holds
+   * open is never answered from the cache nor kept.
+   */
+  async cachedRead<T>(
+    path: string,
+    hit: (kept: CachedRead) => T | undefined,
+    miss: (tree: Tree, keep: (read: CachedRead) => void) => T,
+  ): Promise<T> {
+    await this.enter();
+    const kept = this.cache.peek(path);
+    if (kept && !this.shared(kept.node)) {
+      const r = hit(kept);
+      if (r !== undefined && this.cache.valid()) return r;
+    }
+    const keep = (read: CachedRead) => {
+      if (!this.shared(read.node)) this.cache.keep(path, read);
+    };
+    return this.core.db.read(() => miss(this.tree, keep));
   }
 
   /** Runs `fn` in one write transaction. */

@@ -32,6 +32,7 @@ import type {
 import { openMode, type VolumeContext } from "./context.ts";
 import type { FileHandle } from "./handle.ts";
 import { NodeApi } from "./nodes.ts";
+import { copyInfo } from "./read_cache.ts";
 import { existsIn, glob, walk } from "./walk.ts";
 
 const decoder = new TextDecoder();
@@ -141,7 +142,12 @@ export abstract class VolumeReader {
    * ```
    */
   stat(path: string): Promise<FileInfo> {
-    return this.ctx.read((t) => this.ctx.infoOf(t.existing(path, true)));
+    return this.ctx.cachedRead(path, (kept) => copyInfo(kept.info), (t, keep) => {
+      const n = t.existing(path, true);
+      const info = this.ctx.infoOf(n);
+      keep({ node: n.id, info: copyInfo(info) });
+      return info;
+    });
   }
 
   /**
@@ -199,13 +205,19 @@ export abstract class VolumeReader {
   async readFile(path: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted();
     // A small file not open here reads in the transaction that resolves it.
-    const { n, small } = await this.ctx.read((t) => {
-      const n = t.existing(path, true);
-      if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
-      if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
-      return { n, small: this.#small(t, n, path) };
-    });
-    return small ?? await this.#whole(n.id, path);
+    const { id, small } = await this.ctx.cachedRead(
+      path,
+      (kept) => kept.data ? { id: kept.node, small: kept.data.slice() as Uint8Array } : undefined,
+      (t, keep) => {
+        const n = t.existing(path, true);
+        if (n.kind === Kind.Dir) throw new IsADirectory("is a directory", path);
+        if (n.kind !== Kind.File) throw new InvalidArgument("not a regular file", path);
+        const small = this.#small(t, n, path);
+        if (small) keep({ node: n.id, info: copyInfo(this.ctx.infoOf(n)), data: small.slice() });
+        return { id: n.id, small };
+      },
+    );
+    return small ?? await this.#whole(id, path);
   }
 
   /**
@@ -229,13 +241,20 @@ export abstract class VolumeReader {
     path: string,
     options: { maxBytes: number },
   ): Promise<{ info: FileInfo; data: Uint8Array | null }> {
-    const r = await this.ctx.read((t) => {
+    const r = await this.ctx.cachedRead(path, (kept) => {
+      const wanted = kept.info.isFile && kept.info.size <= options.maxBytes;
+      if (wanted && !kept.data) return undefined; // the bytes were not kept: read them
+      const data: Uint8Array | null = wanted ? kept.data!.slice() : null;
+      return { id: kept.node, info: copyInfo(kept.info), wanted, data };
+    }, (t, keep) => {
       const n = t.existing(path, true);
       const info = this.ctx.infoOf(n);
       const wanted = n.kind === Kind.File && info.size <= options.maxBytes;
-      return { n, info, wanted, data: wanted ? this.#small(t, n, path) : null };
+      const data = wanted ? this.#small(t, n, path) : null;
+      keep({ node: n.id, info: copyInfo(info), data: data?.slice() });
+      return { id: n.id, info, wanted, data };
     });
-    const data = r.data ?? (r.wanted ? await this.#whole(r.n.id, path) : null);
+    const data = r.data ?? (r.wanted ? await this.#whole(r.id, path) : null);
     return { info: r.info, data };
   }
 
