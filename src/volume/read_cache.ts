@@ -4,7 +4,7 @@
  * entry answers, SQLite is asked whether anything changed since it was kept
  * (`Db.changeStamp`: another connection's commit, a row this connection
  * changed, a transaction it ended); any change drops every entry. A hit
- * costs that one question (~4 µs) where a read transaction walking the path
+ * costs that one question (~3 µs) where a read transaction walking the path
  * costs 15–35 µs: what a server answering the same few files over and over
  * saves. A miss pays nothing more than keeping what it read.
  *
